@@ -1,0 +1,8 @@
+# The board layer: everything that touches hardware, clocks or the platform.
+# The core above it only sees UART-like streams, buses, pins and Unix seconds.
+import sys
+
+if sys.platform in ("linux", "darwin"):
+    from app.board_unix import Board  # noqa: F401
+else:
+    from app.board_esp32 import Board  # noqa: F401

@@ -1,0 +1,24 @@
+# Board layer for ESP32-family boards: pins and buses come from the profile.
+import time
+
+import machine
+
+_EPOCH = 0 if time.gmtime(0)[0] == 1970 else 946684800
+
+
+class Board:
+    def __init__(self, profile, feed=False):
+        self.profile = profile
+        self._uarts = {}
+
+    def uart(self, name):
+        u = self._uarts.get(name)
+        if u is None:
+            s = self.profile["uarts"][name]
+            u = machine.UART(s["id"], baudrate=s.get("baud", 9600), tx=s["tx"], rx=s["rx"],
+                             timeout=0, rxbuf=s.get("rxbuf", 256))
+            self._uarts[name] = u
+        return u
+
+    def now(self):
+        return time.time() + _EPOCH

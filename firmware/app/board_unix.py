@@ -1,0 +1,109 @@
+# Board layer for the MicroPython unix port (the `unix-sim` profile).
+# UARTs are streams that replay a recorded byte capture at its recorded cadence;
+# in virtual-time replay the host feeds them directly.
+import time
+
+_EPOCH = 0 if time.gmtime(0)[0] == 1970 else 946684800
+
+
+class FeedUART:
+    """A UART whose bytes arrive through feed(): machine.UART's read side."""
+
+    def __init__(self, size=512):
+        self._buf = bytearray(size)
+        self._head = 0
+        self._tail = 0
+        self.written = bytearray()  # commands the driver sent, for inspection
+
+    def feed(self, data):
+        buf = self._buf
+        if self._head == self._tail:
+            self._head = self._tail = 0
+        n = len(data)
+        if self._tail + n > len(buf):
+            # Compact; bytes beyond capacity are lost, as a real UART FIFO overflows.
+            live = self._tail - self._head
+            buf[0:live] = buf[self._head:self._tail]
+            self._head, self._tail = 0, live
+            n = min(n, len(buf) - live)
+        buf[self._tail:self._tail + n] = data[:n]
+        self._tail += n
+
+    def any(self):
+        return self._tail - self._head
+
+    def readinto(self, dest, nbytes=-1):
+        n = self._tail - self._head
+        if not n:
+            return None
+        if nbytes < 0 or nbytes > len(dest):
+            nbytes = len(dest)
+        n = min(n, nbytes)
+        dest[0:n] = self._buf[self._head:self._head + n]
+        self._head += n
+        return n
+
+    def read(self, nbytes=-1):
+        n = self.any() if nbytes < 0 else min(nbytes, self.any())
+        if not n:
+            return None
+        out = bytes(self._buf[self._head:self._head + n])
+        self._head += n
+        return out
+
+    def write(self, data):
+        self.written += data
+        return len(data)
+
+
+class CaptureUART(FeedUART):
+    """Replays a recorded capture file in real time, chunk bytes every period_ms, looping."""
+
+    def __init__(self, path, chunk, period_ms):
+        super().__init__()
+        with open(path, "rb") as f:
+            self._data = f.read()
+        self._chunk = chunk
+        self._period = period_ms
+        self._pos = 0
+        self._due = time.ticks_ms()
+
+    def _pump(self):
+        now = time.ticks_ms()
+        while time.ticks_diff(now, self._due) >= 0:
+            end = self._pos + self._chunk
+            self.feed(self._data[self._pos:end])
+            self._pos = end if end < len(self._data) else 0
+            self._due = time.ticks_add(self._due, self._period)
+
+    def any(self):
+        self._pump()
+        return super().any()
+
+    def readinto(self, dest, nbytes=-1):
+        self._pump()
+        return super().readinto(dest, nbytes)
+
+
+class Board:
+    def __init__(self, profile, feed=False):
+        self.profile = profile
+        self.feed = feed  # virtual time: UARTs are fed by the caller
+        self._uarts = {}
+
+    def uart(self, name):
+        u = self._uarts.get(name)
+        if u is None:
+            spec = self.profile["uarts"][name]
+            if self.feed or "replay" not in spec:
+                u = FeedUART()
+            else:
+                u = CaptureUART(spec["replay"], spec.get("chunk", 10), spec.get("period_ms", 1000))
+            self._uarts[name] = u
+        return u
+
+    def now(self):
+        return time.time() + _EPOCH
+
+    def status(self):
+        return {"platform": "unix"}

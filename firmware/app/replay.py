@@ -1,0 +1,73 @@
+# Virtual-time shell: runs the node's core on a recorded event stream as fast
+# as it can and prints what it would publish, one JSON line per message.
+#
+# Input (JSON lines): first {"config": {...}, "board": {...}}, then events
+#   {"t": <unix s>, "uart": "<name>", "hex": "<bytes>"}
+# Output (JSON lines): {"t": "<iso>", "topic": "...", "payload": <json>}
+#   and, when sampling is on, {"t": "<iso>", "sample": {...}}.
+import json
+import sys
+from binascii import unhexlify
+
+from app.board_unix import Board
+from app.isotime import iso
+from app.memlog import MemLog
+from app.node import Node
+from app.uplink import Uplink
+
+out = sys.stdout
+
+
+class Clock:
+    t = 0
+
+
+class PrintTransport:
+    def __init__(self, clock):
+        self.clock = clock
+
+    def publish(self, topic, payload):
+        out.write('{"t":"%s","topic":"%s","payload":' % (iso(self.clock.t), topic))
+        out.write(payload)
+        out.write("}\n")
+
+    def close(self):
+        pass
+
+
+def run(lines, samples=False):
+    clock = Clock()
+    head = json.loads(next(lines))
+    cfg = head["config"]
+    board = Board(head["board"], feed=True)
+    log = MemLog(capacity=1 << 30)
+
+    def on_sample(t, s):
+        out.write('{"t":"%s","sample":%s}\n' % (iso(t), json.dumps(s)))
+
+    node = Node(cfg, board, log, on_sample if samples else None)
+    uplink = Uplink(cfg, log, PrintTransport(clock))
+    n = 0
+    for line in lines:
+        ev = json.loads(line)
+        t = ev["t"]
+        clock.t = t
+        if "uart" in ev:
+            board.uart(ev["uart"]).feed(unhexlify(ev["hex"]))
+        node.poll(t)
+        uplink.pump()
+        n += 1
+    clock.t = node.close() or clock.t
+    uplink.pump()
+    return n
+
+
+def main(argv):
+    samples = "--samples" in argv
+    path = [a for a in argv if not a.startswith("--")][0]
+    with open(path) as f:
+        run(iter(f), samples)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

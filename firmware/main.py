@@ -1,0 +1,3 @@
+import app.run
+
+app.run.main()

@@ -1,0 +1,49 @@
+"""A virtual node: the real firmware under the unix port in real time, with the
+`unix-sim` board replaying a recorded UART capture at its recorded cadence."""
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+
+from . import mp, paths
+
+
+class VirtualNode:
+    def __init__(self, broker_port, recording=None, interval=10, device_id="demo-1",
+                 apikey="smartnode", period_ms=1000, workdir=None):
+        self.dir = workdir or tempfile.mkdtemp(prefix="vnode-")
+        self._own_dir = workdir is None
+        recording = recording or paths.DATA / "sds011_capture_54frames.bin"
+        with open(paths.BOARDS / "unix-sim.json") as f:
+            board = json.load(f)
+        board["uarts"]["pm"].update(replay=str(recording), chunk=10, period_ms=period_ms)
+        cfg = {"device_id": device_id, "apikey": apikey, "interval": interval,
+               "broker": {"host": "127.0.0.1", "port": broker_port},
+               "sensors": {"sds011": {"uart": "pm"}}}
+        for name, obj in (("config.json", cfg), ("board.json", board)):
+            with open(os.path.join(self.dir, name), "w") as f:
+                json.dump(obj, f, indent=1)
+        self.proc = None
+
+    def start(self, stdout=None):
+        self.proc = subprocess.Popen([mp.binary(), str(paths.FIRMWARE / "main.py")], cwd=self.dir,
+                                     env=mp.env(), stdout=stdout, stderr=subprocess.STDOUT)
+        return self
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+        if self._own_dir:
+            shutil.rmtree(self.dir, ignore_errors=True)

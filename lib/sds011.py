@@ -1,0 +1,160 @@
+# Nova Fitness SDS011 / SDS018 / SDS021 particulate sensor on a UART (9600 8N1).
+#
+# Laser Dust Sensor Control Protocol V1.3:
+#   data frame  AA C0 pm25_lo pm25_hi pm10_lo pm10_hi id_lo id_hi cs AB
+#   reply frame AA C5 cmd d1 d2 d3 id_lo id_hi cs AB
+#   cs = sum(bytes 2..7) & 0xFF; PM values are in tenths of ug/m3.
+#   command     AA B4 cmd d1 .. d12 id_lo id_hi cs AB  (19 bytes, cs = sum(2..16))
+#
+# Works with any object that has readinto() and write() like machine.UART:
+# readinto() returning None or 0 means "nothing buffered".  No allocation per
+# frame: bytes land in a fixed receive buffer and a fixed frame buffer.
+
+HEAD = 0xAA
+TAIL = 0xAB
+DATA = 0xC0
+REPLY = 0xC5
+
+CMD_MODE = 2
+CMD_QUERY = 4
+CMD_DEVICE_ID = 5
+CMD_SLEEP = 6
+CMD_FIRMWARE = 7
+CMD_PERIOD = 8
+
+MODE_ACTIVE = 0
+MODE_QUERY = 1
+
+
+class SDS011:
+    def __init__(self, uart):
+        self.uart = uart
+        self._rx = bytearray(32)
+        self._rxi = 0  # next unparsed byte in _rx
+        self._rxn = 0  # bytes held in _rx
+        self._frame = bytearray(10)
+        self._n = 0
+        self._spill = bytearray(9)
+        self._cmd = bytearray(19)
+        self.pm25 = 0  # tenths of ug/m3, from the last valid data frame
+        self.pm10 = 0
+        self.device_id = None
+        self.frames = 0  # valid data frames
+        self.errors = 0  # bytes skipped while resynchronising, bad checksums
+        self.firmware = None  # (year, month, day) after a firmware reply
+        self.last_reply = 0  # command byte of the last reply frame
+
+    def read(self):
+        """Parse buffered UART bytes up to the next measurement.
+
+        True when a new measurement is in pm25/pm10; call again until False
+        to drain everything the UART holds.
+        """
+        rx = self._rx
+        while True:
+            i = self._rxi
+            n = self._rxn
+            while i < n:
+                b = rx[i]
+                i += 1
+                if self._push(b):
+                    self._rxi = i
+                    return True
+            self._rxi = 0
+            self._rxn = 0
+            n = self.uart.readinto(rx)
+            if not n:
+                return False
+            self._rxn = n
+
+    def feed(self, data):
+        """Parse bytes given directly (a recording, a test); True on a new measurement."""
+        fresh = False
+        for b in data:
+            if self._push(b):
+                fresh = True
+        return fresh
+
+    def _push(self, b):
+        f = self._frame
+        n = self._n
+        if n == 0 and b != HEAD:
+            self.errors += 1
+            return False
+        if n == 1 and b != DATA and b != REPLY:
+            self._resync(b)
+            return False
+        f[n] = b
+        n += 1
+        if n < 10:
+            self._n = n
+            return False
+        self._n = 0
+        if f[9] != TAIL or (f[2] + f[3] + f[4] + f[5] + f[6] + f[7]) & 0xFF != f[8]:
+            # Lost sync or a damaged frame: a real header may start inside it,
+            # so replay bytes 1..9 through the parser (9 bytes cannot complete
+            # a frame, so this never recurses further).
+            self.errors += 1
+            spill = self._spill
+            for i in range(9):
+                spill[i] = f[i + 1]
+            for i in range(9):
+                self._push(spill[i])
+            return False
+        self.device_id = f[6] | f[7] << 8
+        if f[1] == DATA:
+            self.pm25 = f[2] | f[3] << 8
+            self.pm10 = f[4] | f[5] << 8
+            self.frames += 1
+            return True
+        self.last_reply = f[2]
+        if f[2] == CMD_FIRMWARE:
+            self.firmware = (2000 + f[3], f[4], f[5])
+        return False
+
+    def _resync(self, b):
+        self.errors += 1
+        self._n = 0
+        if b == HEAD:
+            self._frame[0] = b
+            self._n = 1
+
+    # Commands.  The sensor answers with a reply frame, which read() consumes.
+
+    def command(self, cmd, d1=0, d2=0, device_id=0xFFFF):
+        c = self._cmd
+        for i in range(19):
+            c[i] = 0
+        c[0] = HEAD
+        c[1] = 0xB4
+        c[2] = cmd
+        c[3] = d1
+        c[4] = d2
+        c[15] = device_id & 0xFF
+        c[16] = device_id >> 8
+        s = 0
+        for i in range(2, 17):
+            s += c[i]
+        c[17] = s & 0xFF
+        c[18] = TAIL
+        self.uart.write(c)
+
+    def sleep(self):
+        self.command(CMD_SLEEP, 1, 0)
+
+    def wake(self):
+        self.command(CMD_SLEEP, 1, 1)
+
+    def set_mode(self, mode):
+        self.command(CMD_MODE, 1, mode)
+
+    def query(self):
+        """In query mode, ask for one data frame (read() picks it up)."""
+        self.command(CMD_QUERY)
+
+    def set_period(self, minutes):
+        """Working period: 0 = continuous (1 s), 1..30 = one reading every n minutes."""
+        self.command(CMD_PERIOD, 1, minutes)
+
+    def ask_firmware(self):
+        self.command(CMD_FIRMWARE)

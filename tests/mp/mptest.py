@@ -1,0 +1,26 @@
+# Small helpers for tests that run under MicroPython (no pytest there).
+
+
+def raises(exc, fn, *args, **kw):
+    try:
+        fn(*args, **kw)
+    except exc as e:
+        return e
+    raise AssertionError("%s not raised" % exc.__name__)
+
+
+def approx(a, b, tol=1e-6):
+    return abs(a - b) <= tol * max(1.0, abs(a), abs(b))
+
+
+def read_hexdump(path):
+    """xxd-style lines 'offset: hh hh ..  ascii' -> list of bytes per line."""
+    from binascii import unhexlify
+    out = []
+    with open(path) as f:
+        for line in f:
+            if ":" not in line:
+                continue
+            hexpart = line.split(":", 1)[1].strip().split("  ")[0]
+            out.append(unhexlify(hexpart.replace(" ", "")))
+    return out
