@@ -23,7 +23,8 @@ def parse_time(text):
 
 
 def add_arguments(p):
-    p.add_argument("recording", help="a recorded sensor capture or archive file")
+    p.add_argument("recording", nargs="+",
+                   help="recorded sensor captures or archive files of one node (replayed together)")
     p.add_argument("--start", default=DEFAULT_START,
                    help="virtual time of the first sample, for recordings without timestamps "
                         "(ISO 8601, default %(default)s)")
@@ -36,12 +37,13 @@ def add_arguments(p):
 
 
 def build_stream(args, fileobj):
-    fmt = args.format or recordings.detect(args.recording)
-    sensors, board, events = recordings.FORMATS[fmt](args.recording, parse_time(args.start))
-    config = {"device_id": args.device, "apikey": args.apikey, "interval": args.interval,
-              "sensors": sensors}
-    recordings.write_stream(fileobj, config, board, events)
-    return len(events)
+    """Write the event stream for args.recording; returns the number of events."""
+    args.start = parse_time(args.start) if isinstance(args.start, str) else args.start
+    part = recordings.read(args.recording, args, args.format)
+    config = {"device_id": args.device, "apikey": args.apikey, "interval": args.interval}
+    config.update(part.config)
+    recordings.write_stream(fileobj, config, part.board, part.events)
+    return len(part.events)
 
 
 def run_stream(stream_path, samples, stdout):

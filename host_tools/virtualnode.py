@@ -20,7 +20,7 @@ class VirtualNode:
         board["uarts"]["pm"].update(replay=str(recording), chunk=10, period_ms=period_ms)
         cfg = {"device_id": device_id, "apikey": apikey, "interval": interval,
                "broker": {"host": "127.0.0.1", "port": broker_port},
-               "sensors": {"sds011": {"uart": "pm"}}}
+               "air": {"sensors": {"sds011": {"uart": "pm"}}}}
         for name, obj in (("config.json", cfg), ("board.json", board)):
             with open(os.path.join(self.dir, name), "w") as f:
                 json.dump(obj, f, indent=1)

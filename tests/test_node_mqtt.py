@@ -9,7 +9,7 @@ def test_virtual_node_publishes_sds011_measures_to_mosquitto(broker, subscriber)
         msgs = subscriber.collect(3, timeout=20, match=lambda t: t.endswith("/attrs"))
     assert len(msgs) == 3
     for topic, payload, qos, retain in msgs:
-        assert topic == "/json/k1/vn-1/attrs"
+        assert topic == "/json/k1/vn-1-aq/attrs"
         assert qos == 1 and not retain
         body = json.loads(payload)
         objs = body if isinstance(body, list) else [body]

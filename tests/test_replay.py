@@ -44,7 +44,7 @@ def test_published_messages_follow_the_fiware_contract():
         "2026-11-21T22:00:20Z", "2026-11-21T22:00:40Z", "2026-11-21T22:01:00Z"]
     expected = datasheet_decode(CAPTURE.read_bytes())
     for m, chunk in zip(msgs, (expected[0:20], expected[20:40], expected[40:54])):
-        assert m["topic"] == "/json/smartnode/lj-7/attrs"
+        assert m["topic"] == "/json/smartnode/lj-7-aq/attrs"
         p = m["payload"]
         assert isinstance(p, dict) and ISO.match(p["TimeInstant"])  # one reading: a plain object
         assert abs(p["pm25"] - sum(c[0] for c in chunk) / len(chunk)) < 0.006

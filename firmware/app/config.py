@@ -7,7 +7,6 @@ DEFAULTS = {
     "interval": 300,
     "board": "unix-sim",
     "broker": {"host": "127.0.0.1", "port": 1883},
-    "sensors": {},
 }
 
 

@@ -1,43 +1,39 @@
-# The node's core: poll sensors, close reporting intervals into readings,
-# append every reading to the log.  Time is always passed in (Unix seconds),
-# so the same object runs on the board, under the unix port and in replay.
+# The node's core: polls its pipelines (air, parking, traffic), which turn
+# samples into readings; every reading goes into the log before anything is
+# published.  Time is always passed in (Unix seconds), so the same object runs
+# on the board, under the unix port in real time and in replay.
 from app import record
-from app.air import NAMES, IntervalStats, SDS011Source
+
+# config section -> module with build(cfg, board, emit, on_sample) -> pipeline
+PIPELINES = (("air", "app.air"),)
 
 
 class Node:
     def __init__(self, cfg, board, log, on_sample=None):
         self.cfg = cfg
         self.log = log
-        self.on_sample = on_sample
-        self.interval = cfg["interval"]
-        self.device_id = cfg["device_id"]
-        self.air = IntervalStats(NAMES, 10)
-        self.sources = []
-        sensors = cfg.get("sensors", {})
-        if "sds011" in sensors:
-            from sds011 import SDS011
-            uart = board.uart(sensors["sds011"]["uart"])
-            self.sources.append(SDS011Source(SDS011(uart), self.air))
-        self._end = None  # end of the current reporting interval
+        self.pipelines = []
+        for section, modname in PIPELINES:
+            if cfg.get(section):
+                mod = __import__(modname, None, None, ("build",))
+                self.pipelines.append(mod.build(cfg, board, self.emit, on_sample))
+
+    def emit(self, key, obj):
+        """A pipeline's reading: a FIWARE JSON object (bytes) for key '<apikey>/<device_id>'."""
+        self.log.append(record.pack(key, obj))
 
     def poll(self, t):
-        if self._end is None:
-            self._end = (int(t) // self.interval + 1) * self.interval
-        while t >= self._end:
-            self._report(self._end)
-            self._end += self.interval
-        for s in self.sources:
-            s.poll(t, self.on_sample)
+        for p in self.pipelines:
+            p.poll(t)
 
-    def close(self):
-        """Report the interval in progress (end of a replay, orderly shutdown)."""
-        if self._end is not None:
-            self._report(self._end)
-        return self._end
+    def event(self, t, ev):
+        """A recorded event that is not UART bytes (replay): offered to each pipeline."""
+        for p in self.pipelines:
+            if p.event(t, ev):
+                return True
+        return False
 
-    def _report(self, t_end):
-        obj = self.air.encode(t_end)
-        self.air.reset()
-        if obj is not None:
-            self.log.append(record.pack(self.device_id, obj))
+    def close(self, t):
+        """Report the intervals in progress (end of a replay, orderly shutdown)."""
+        for p in self.pipelines:
+            p.close(t)

@@ -2,7 +2,8 @@
 # as it can and prints what it would publish, one JSON line per message.
 #
 # Input (JSON lines): first {"config": {...}, "board": {...}}, then events
-#   {"t": <unix s>, "uart": "<name>", "hex": "<bytes>"}
+#   {"t": <unix s>, "uart": "<name>", "hex": "<bytes>"}  bytes arriving on a UART
+#   {"t": <unix s>, ...}  any other event, offered to the pipelines (Node.event)
 # Output (JSON lines): {"t": "<iso>", "topic": "...", "payload": <json>}
 #   and, when sampling is on, {"t": "<iso>", "sample": {...}}.
 import json
@@ -54,10 +55,12 @@ def run(lines, samples=False):
         clock.t = t
         if "uart" in ev:
             board.uart(ev["uart"]).feed(unhexlify(ev["hex"]))
+        else:
+            node.event(t, ev)
         node.poll(t)
         uplink.pump()
         n += 1
-    clock.t = node.close() or clock.t
+    node.close(clock.t)
     uplink.pump()
     return n
 

@@ -1,12 +1,11 @@
 # Delivery from the log to the broker: oldest first, consecutive readings of
-# one device batched into one measures message, acknowledged in the log only
+# one device (same apikey/device id) batched into one measures message, acknowledged in the log only
 # after the transport confirms (QoS 1 PUBACK).
 from app import fiware, record
 
 
 class Uplink:
     def __init__(self, cfg, log, transport, max_batch=20, max_bytes=4096):
-        self.apikey = cfg["apikey"]
         self.log = log
         self.transport = transport
         self.max_batch = max_batch
@@ -23,16 +22,16 @@ class Uplink:
             self.log.read(0, recs, self.max_batch, self.max_bytes)
             if not recs:
                 return delivered
-            dev, _ = record.split(recs[0][1])
+            key, _ = record.split(recs[0][1])
             objs = []
             last = 0
             for seq, rec in recs:
                 d, obj = record.split(rec)
-                if d != dev:
+                if d != key:
                     break
                 objs.append(obj)
                 last = seq
-            self.transport.publish(fiware.attrs_topic(self.apikey, dev.decode()), fiware.batch(objs))
+            self.transport.publish(fiware.attrs_topic(key.decode()), fiware.batch(objs))
             self.log.ack(last)
             delivered += len(objs)
             self.sent += len(objs)
