@@ -1,6 +1,8 @@
 # The node's configuration: /config.json over built-in defaults.
 import json
 
+from app import schema
+
 DEFAULTS = {
     "device_id": "node-1",
     "apikey": "smartnode",
@@ -20,9 +22,20 @@ def merge(base, over):
     return out
 
 
+class ConfigError(ValueError):
+    pass
+
+
 def load(path="config.json"):
+    """Defaults overlaid with the file; ConfigError naming every bad field."""
     try:
         with open(path) as f:
-            return merge(DEFAULTS, json.load(f))
+            cfg = merge(DEFAULTS, json.load(f))
     except OSError:
         return dict(DEFAULTS)
+    except ValueError as e:
+        raise ConfigError("%s: not valid JSON (%s)" % (path, e))
+    errors = schema.validate(cfg)
+    if errors:
+        raise ConfigError("; ".join("%s: %s" % fe for fe in errors))
+    return cfg

@@ -33,6 +33,16 @@ class Node:
                 return True
         return False
 
+    def command(self, name, params):
+        """A remote command for a pipeline (e.g. `calibrate`): its result, or None if none handles it."""
+        for p in self.pipelines:
+            handler = getattr(p, "command", None)
+            if handler:
+                result = handler(name, params)
+                if result is not None:
+                    return result
+        return None
+
     def close(self, t):
         """Report the intervals in progress (end of a replay, orderly shutdown)."""
         for p in self.pipelines:
