@@ -78,9 +78,12 @@ def candidate_urls(index, project):
     """(filename, url) pairs the index lists for project."""
     page = index.rstrip("/") + "/" + _normalize(project) + "/"
     if page.startswith("file:"):
-        path = urllib.parse.urlparse(page).path
+        # A local index directory: pip reads the files it holds.
+        path = urllib.parse.unquote(urllib.parse.urlparse(page).path)
         if not os.path.isdir(path):
             return []
+        return [(name, "file://" + urllib.parse.quote(os.path.join(path, name)))
+                for name in sorted(os.listdir(path))]
     req = urllib.request.Request(page, headers={
         "Accept": "application/vnd.pypi.simple.v1+json, text/html;q=0.1"})
     try:
