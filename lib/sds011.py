@@ -42,6 +42,9 @@ class SDS011:
         self.frames = 0  # valid data frames
         self.errors = 0  # bytes skipped while resynchronising, bad checksums
         self.firmware = None  # (year, month, day) after a firmware reply
+        self.mode = None  # MODE_ACTIVE / MODE_QUERY after a mode reply
+        self.working = None  # False asleep, True working, after a sleep/work reply
+        self.period = None  # working period (minutes) after a period reply
         self.last_reply = 0  # command byte of the last reply frame
 
     def read(self):
@@ -107,9 +110,16 @@ class SDS011:
             self.pm10 = f[4] | f[5] << 8
             self.frames += 1
             return True
-        self.last_reply = f[2]
-        if f[2] == CMD_FIRMWARE:
+        cmd = f[2]
+        self.last_reply = cmd
+        if cmd == CMD_FIRMWARE:
             self.firmware = (2000 + f[3], f[4], f[5])
+        elif cmd == CMD_MODE:
+            self.mode = f[4]
+        elif cmd == CMD_SLEEP:
+            self.working = f[4] == 1
+        elif cmd == CMD_PERIOD:
+            self.period = f[4]
         return False
 
     def _resync(self, b):
@@ -121,7 +131,8 @@ class SDS011:
 
     # Commands.  The sensor answers with a reply frame, which read() consumes.
 
-    def command(self, cmd, d1=0, d2=0, device_id=0xFFFF):
+    def command(self, cmd, d1=0, d2=0, device_id=0xFFFF, new_id=0):
+        """device_id 0xFFFF addresses every sensor on the line."""
         c = self._cmd
         for i in range(19):
             c[i] = 0
@@ -130,6 +141,8 @@ class SDS011:
         c[2] = cmd
         c[3] = d1
         c[4] = d2
+        c[13] = new_id & 0xFF
+        c[14] = new_id >> 8
         c[15] = device_id & 0xFF
         c[16] = device_id >> 8
         s = 0
@@ -147,6 +160,15 @@ class SDS011:
 
     def set_mode(self, mode):
         self.command(CMD_MODE, 1, mode)
+
+    def ask_mode(self):
+        self.command(CMD_MODE, 0)
+
+    def ask_sleep(self):
+        self.command(CMD_SLEEP, 0)
+
+    def set_id(self, new_id, device_id=0xFFFF):
+        self.command(CMD_DEVICE_ID, device_id=device_id, new_id=new_id)
 
     def query(self):
         """In query mode, ask for one data frame (read() picks it up)."""
