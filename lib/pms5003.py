@@ -15,6 +15,8 @@
 # Works with any object with readinto()/write() like machine.UART.  No
 # allocation per frame.  A lone 0x00 between 42 and 4D (seen on a Raspberry Pi
 # mini-UART, PyPMS issue 19) is dropped; the checksum still decides.
+from uartframes import FrameReader
+
 
 START1 = 0x42
 START2 = 0x4D
@@ -25,15 +27,13 @@ CMD_SLEEP = 0xE4
 LENGTHS = (4, 20, 28)
 
 
-class PMS5003:
+class PMS5003(FrameReader):
     def __init__(self, uart, set_pin=None, with_climate=False):
         """with_climate: a PMS5003T (temperature and humidity instead of the >5 um counts)."""
         self.uart = uart
         self.set_pin = set_pin
         self.with_climate = with_climate
-        self._rx = bytearray(64)
-        self._rxi = 0
-        self._rxn = 0
+        self._init_rx(64)
         self._frame = bytearray(32)
         self._n = 0
         self._zero_skipped = False
@@ -51,32 +51,6 @@ class PMS5003:
         self.errors = 0  # bytes skipped while resynchronising, bad checksums
         self.repairs = 0  # frames accepted after dropping a stray 0x00 in the header
         self.last_reply = None  # (cmd, data) of the last command reply
-
-    def read(self):
-        """Parse buffered UART bytes up to the next measurement; True when one is fresh."""
-        rx = self._rx
-        while True:
-            i = self._rxi
-            n = self._rxn
-            while i < n:
-                b = rx[i]
-                i += 1
-                if self._push(b):
-                    self._rxi = i
-                    return True
-            self._rxi = 0
-            self._rxn = 0
-            n = self.uart.readinto(rx)
-            if not n:
-                return False
-            self._rxn = n
-
-    def feed(self, data):
-        fresh = False
-        for b in data:
-            if self._push(b):
-                fresh = True
-        return fresh
 
     def _push(self, b):
         n = self._n

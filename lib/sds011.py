@@ -9,6 +9,8 @@
 # Works with any object that has readinto() and write() like machine.UART:
 # readinto() returning None or 0 means "nothing buffered".  No allocation per
 # frame: bytes land in a fixed receive buffer and a fixed frame buffer.
+from uartframes import FrameReader
+
 
 HEAD = 0xAA
 TAIL = 0xAB
@@ -26,12 +28,10 @@ MODE_ACTIVE = 0
 MODE_QUERY = 1
 
 
-class SDS011:
+class SDS011(FrameReader):
     def __init__(self, uart):
         self.uart = uart
-        self._rx = bytearray(32)
-        self._rxi = 0  # next unparsed byte in _rx
-        self._rxn = 0  # bytes held in _rx
+        self._init_rx(32)
         self._frame = bytearray(10)
         self._n = 0
         self._spill = bytearray(9)
@@ -46,37 +46,6 @@ class SDS011:
         self.working = None  # False asleep, True working, after a sleep/work reply
         self.period = None  # working period (minutes) after a period reply
         self.last_reply = 0  # command byte of the last reply frame
-
-    def read(self):
-        """Parse buffered UART bytes up to the next measurement.
-
-        True when a new measurement is in pm25/pm10; call again until False
-        to drain everything the UART holds.
-        """
-        rx = self._rx
-        while True:
-            i = self._rxi
-            n = self._rxn
-            while i < n:
-                b = rx[i]
-                i += 1
-                if self._push(b):
-                    self._rxi = i
-                    return True
-            self._rxi = 0
-            self._rxn = 0
-            n = self.uart.readinto(rx)
-            if not n:
-                return False
-            self._rxn = n
-
-    def feed(self, data):
-        """Parse bytes given directly (a recording, a test); True on a new measurement."""
-        fresh = False
-        for b in data:
-            if self._push(b):
-                fresh = True
-        return fresh
 
     def _push(self, b):
         f = self._frame

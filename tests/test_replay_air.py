@@ -148,3 +148,13 @@ def test_format_is_forced_where_the_bytes_cannot_tell(tmp_path):
     assert plain and "temperature" not in plain[0]
     forced = [ln["sample"] for ln in replay(blind, "--samples", "--format", "pms5003t-uart") if "sample" in ln]
     assert forced[0]["temperature"] == 21.2
+
+
+def test_sps30_capture_replays_through_the_pipeline():
+    lines, samples, rows = _replayed_and_pypms("SPS30")
+    assert len(samples) == len(rows) == 10
+    for s, r in zip(samples, rows):
+        assert abs(s["pm25"] - float(r["pm25"])) <= 0.0501 and abs(s["pm10"] - float(r["pm10"])) <= 0.0501
+    (msg,) = [ln["payload"] for ln in lines if "topic" in ln]
+    assert msg["pm25Count"] == 10 and msg["dataQuality"] == []
+    assert abs(msg["pm1"] - sum(float(r["pm01"]) for r in rows) / 10) <= 0.051

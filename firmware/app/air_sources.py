@@ -8,13 +8,14 @@ from app.duty import DutyCycle
 ATTRIBUTES = {
     "sds011": ("pm25", "pm10"),
     "pms5003": ("pm1", "pm25", "pm10", "temperature", "relativeHumidity"),
+    "sps30": ("pm1", "pm25", "pm10"),
     "bme280": ("temperature", "relativeHumidity", "pressure"),
     "dht22": ("temperature", "relativeHumidity"),
     "scd4x": ("co2", "temperature", "relativeHumidity"),
 }
 # Who owns a shared attribute: the first in this order (a BME280 measures
 # climate better than a self-heated SCD4x or a fan-cooled PMS5003T).
-PRIORITY = ("sds011", "pms5003", "bme280", "dht22", "scd4x")
+PRIORITY = ("sds011", "pms5003", "sps30", "bme280", "dht22", "scd4x")
 
 # Recorded sample fields (replay events {"air": {"sensor": .., <field>: value}})
 # -> (attribute, raw units per recorded unit).  Pressure is recorded in Pa.
@@ -62,13 +63,15 @@ class RecordedSource(Source):
 
 
 class LaserSource(Source):
-    """SDS011 / PMS5003 on a UART, optionally duty cycled."""
+    """SDS011 / PMS5003 / SPS30 on a UART, optionally duty cycled."""
 
     def __init__(self, name, driver, chans, on_sample, duty=None):
         Source.__init__(self, name, chans, on_sample)
         self.driver = driver
         self.duty = duty
         self.discarded = 0  # frames read while warming up or asleep
+        self.polled = name == "sps30"  # answers only when asked, once a second
+        self._asked = None
 
     def poll(self, t):
         d = self.driver
@@ -79,6 +82,9 @@ class LaserSource(Source):
                 d.wake()
             elif action == "sleep":
                 d.sleep()
+        if self.polled and (duty is None or duty.sampling()) and (self._asked is None or t - self._asked >= 1):
+            d.request()
+            self._asked = t
         while d.read():
             if duty is not None and not duty.sampling():
                 self.discarded += 1
@@ -92,6 +98,14 @@ class LaserSource(Source):
             self.put(t, "pm10", d.pm10 * 10)
             if self.on_sample:
                 self.on_sample(t, {"sensor": "sds011", "pm25": d.pm25 / 10, "pm10": d.pm10 / 10})
+            return
+        if self.name == "sps30":
+            self.put(t, "pm1", d.pm1)
+            self.put(t, "pm25", d.pm25)
+            self.put(t, "pm10", d.pm10)
+            if self.on_sample:
+                self.on_sample(t, {"sensor": "sps30", "pm1": d.pm1 / 100, "pm25": d.pm25 / 100,
+                                   "pm10": d.pm10 / 100})
             return
         self.put(t, "pm1", d.pm1 * 100)
         self.put(t, "pm25", d.pm25 * 100)
@@ -179,6 +193,10 @@ def make_source(name, spec, board, chans, on_sample, duty_cfg, interval):
         if name == "sds011":
             from sds011 import SDS011
             driver = SDS011(uart)
+        elif name == "sps30":
+            from sps30 import SPS30
+            driver = SPS30(uart)
+            driver.start()  # idle after power-up until told to measure
         else:
             from pms5003 import PMS5003
             driver = PMS5003(uart, with_climate=bool(spec.get("climate")))

@@ -73,6 +73,20 @@ def _pms(path, opts, climate):
                 events=_frames(data, 32, 1.0, opts.start))
 
 
+def _is_sps30(path, head):
+    return b"\x7e\x00\x03\x00\x28" in _capture_bytes(path, head)
+
+
+@fmt("sps30-uart", _is_sps30)
+def sps30_uart(path, opts):
+    """SPS30 SHDLC replies (7E .. 7E), one frame per second from --start."""
+    data = _capture_bytes(path)
+    frames = re.findall(rb"\x7e[^\x7e]+\x7e", data)
+    events = [{"t": opts.start + i, "uart": "pm", "hex": f.hex()} for i, f in enumerate(frames)]
+    return Part(config={"air": {"sensors": {"sps30": {"uart": "pm"}}}}, board={"uarts": {"pm": {}}},
+                events=events)
+
+
 @fmt("sds011-uart", _is_sds011)
 def sds011_uart(path, opts):
     """Raw SDS011 UART bytes; one 10-byte frame per second from --start."""
