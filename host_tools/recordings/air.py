@@ -39,7 +39,7 @@ def _frames(data, size, period, start, uart="pm"):
 
 
 def _is_pms5003t(path, head):
-    return "5003t" in path.name.lower()
+    return "5003t" in path.name.lower() and _is_pms(path, head)
 
 
 def _is_pms(path, head):
