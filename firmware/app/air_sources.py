@@ -124,8 +124,10 @@ class LaserSource(Source):
 class I2CSource(Source):
     """BME280 / SCD4x sampled every `every` s; a missing or failing chip is retried."""
 
-    def __init__(self, name, make, chans, on_sample, every=10, retry=60):
+    def __init__(self, name, make, chans, on_sample, every=10, retry=60, single=False):
         Source.__init__(self, name, chans, on_sample)
+        self.single = single  # SCD41 single-shot instead of periodic measurement
+        self.stage = 0
         self.make = make  # () -> driver; OSError if the chip does not answer
         self.every = every
         self.retry = retry
@@ -140,6 +142,7 @@ class I2CSource(Source):
             if self.driver is None:
                 self.driver = self.make()
                 self.pending = False
+                self.stage = 0
             self._step(t)
         except (OSError, ValueError):
             self.errors += 1
@@ -168,22 +171,38 @@ class I2CSource(Source):
                 self.on_sample(t, {"sensor": "bme280", "temperature": d.temperature / 100,
                                    "humidity": d.humidity / 1024, "pressure": d.pressure / 256})
             return
-        # scd4x, periodic measurement: a reading every 5 s, fetched when ready
-        if not self.pending:
-            d.start_periodic()
-            self.pending = True
+        # scd4x: stop whatever mode a reboot left it in (it refuses most commands while
+        # measuring), then periodic measurement (a reading every 5 s) or, on an SCD41
+        # with "single", one single shot (5 s) every `every` s.
+        if self.stage == 0:
+            d.stop_periodic()
+            self.stage = 1
+            self.due = t + 1  # 500 ms until the sensor listens again
+            return
+        if self.stage == 1:
+            if self.single:
+                d.single_shot()
+            else:
+                d.start_periodic()
+            self.stage = 2
             self.due = t + 5
             return
-        if d.data_ready():
-            d.read()
-            self.samples += 1
-            self.put(t, "co2", d.co2)
-            self.put(t, "temperature", d.temperature)
-            self.put(t, "relativeHumidity", d.humidity)
-            if self.on_sample:
-                self.on_sample(t, {"sensor": "scd4x", "co2": d.co2, "temperature": d.temperature / 100,
-                                   "humidity": d.humidity / 100})
-        self.due = t + self.every
+        if not d.data_ready():
+            self.due = t + 1
+            return
+        d.read()
+        self.samples += 1
+        self.put(t, "co2", d.co2)
+        self.put(t, "temperature", d.temperature)
+        self.put(t, "relativeHumidity", d.humidity)
+        if self.on_sample:
+            self.on_sample(t, {"sensor": "scd4x", "co2": d.co2, "temperature": d.temperature / 100,
+                               "humidity": d.humidity / 100})
+        if self.single:
+            self.stage = 1
+            self.due = t + max(0, self.every - 5)
+        else:
+            self.due = t + self.every
 
 
 def make_source(name, spec, board, chans, on_sample, duty_cfg, interval):
@@ -218,5 +237,5 @@ def make_source(name, spec, board, chans, on_sample, duty_cfg, interval):
                 from scd4x import SCD4x
                 return SCD4x(board.i2c(bus_name), spec.get("address", 0x62))
         return I2CSource(name, make, chans, on_sample, spec.get("every", 10 if name == "bme280" else 5),
-                         spec.get("retry", 60))
+                         spec.get("retry", 60), bool(spec.get("single")))
     return RecordedSource(name, chans, on_sample)

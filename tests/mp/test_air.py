@@ -141,3 +141,64 @@ def test_bad_sensor_and_filter_config_is_reported_not_fatal():
     p.poll(T0)
     p.close(T0 + 1)
     assert out[0][1]["pm25Count"] == 1
+
+
+class SCDBoard:
+    def __init__(self, answers):
+        from fakei2c import CommandBus
+        self.bus = CommandBus(0x62, answers)
+
+    def i2c(self, name):
+        return self.bus
+
+
+def _scd_words(*ws):
+    # CRC-8 0x31/0xFF per word; CRC(0xBEEF) = 0x92 checks it (SCD4x datasheet).
+    def crc(b0, b1):
+        c = 0xFF
+        for b in (b0, b1):
+            c ^= b
+            for _ in range(8):
+                c = ((c << 1) ^ 0x31) & 0xFF if c & 0x80 else (c << 1) & 0xFF
+        return c
+    assert crc(0xBE, 0xEF) == 0x92
+    return bytes(x for w in ws for x in (w >> 8, w & 0xFF, crc(w >> 8, w & 0xFF)))
+
+
+def _scd_node(single):
+    board = SCDBoard({0xE4B8: _scd_words(0x8006), 0xEC05: _scd_words(0x01F4, 0x6667, 0x5EB9)})
+    out = []
+    cfg = {"device_id": "n1", "apikey": "k", "interval": 60,
+           "air": {"sensors": {"scd4x": {"i2c": "main", "single": single, "every": 30}}}}
+    p = air.build(cfg, board, lambda key, obj: out.append(json.loads(obj)))
+    return board, p, out
+
+
+def test_scd4x_periodic_and_single_shot_feed_co2():
+    for single in (False, True):
+        board, p, out = _scd_node(single)
+        for s in range(60):
+            p.poll(T0 + s)
+        p.close(T0 + 60)
+        (r,) = out
+        # Datasheet example words: 500 ppm, 25 degC, 37 %RH.
+        assert r["co2"] == 500 and r["temperature"] == 25.0 and r["relativeHumidity"] == 0.37
+        first = 0x219D if single else 0x21B1
+        assert board.bus.commands[0:2] == [0x3F86, first]  # stop first: a reboot may leave it measuring
+        # periodic: read every 30 s from t+6; single shot: a shot, 5 s, read, then 25 s idle
+        assert r["co2Count"] == 2
+
+
+def test_scd4x_crc_error_counts_and_recovers():
+    board, p, out = _scd_node(False)
+    good = board.bus.answers[0xEC05]
+    board.bus.answers[0xEC05] = good[:4] + bytes((good[4] ^ 1,)) + good[5:]
+    for s in range(60):
+        p.poll(T0 + s)
+    assert p.status()["scd4x"]["errors"] == 1
+    board.bus.answers[0xEC05] = good
+    for s in range(60, 180):
+        p.poll(T0 + s)
+    p.close(T0 + 180)
+    assert [r.get("co2Count", 0) for r in out] == [0, 2, 2]
+    assert "missing:co2" in out[0]["dataQuality"]
