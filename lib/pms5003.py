@@ -27,6 +27,11 @@ CMD_SLEEP = 0xE4
 LENGTHS = (4, 20, 28)
 
 
+def _word(f, i):
+    """Data word i (0 = the length) of a frame, big endian."""
+    return f[2 + 2 * i] << 8 | f[3 + 2 * i]
+
+
 class PMS5003(FrameReader):
     def __init__(self, uart, set_pin=None, with_climate=False):
         """with_climate: a PMS5003T (temperature and humidity instead of the >5 um counts)."""
@@ -105,27 +110,22 @@ class PMS5003(FrameReader):
             self._n = n - j
         return fresh
 
-    def _word(self, i):
-        f = self._frame
-        return f[2 + 2 * i] << 8 | f[3 + 2 * i]
-
     def _decode(self):
-        length = self._word(0)
+        f = self._frame
+        length = _word(f, 0)
         if length == 4:
-            f = self._frame
             self.last_reply = (f[4], f[5])
             return False
-        w = self._word
-        self.pm1_cf = w(1)
-        self.pm25_cf = w(2)
-        self.pm10_cf = w(3)
-        self.pm1 = w(4)
-        self.pm25 = w(5)
-        self.pm10 = w(6)
+        self.pm1_cf = _word(f, 1)
+        self.pm25_cf = _word(f, 2)
+        self.pm10_cf = _word(f, 3)
+        self.pm1 = _word(f, 4)
+        self.pm25 = _word(f, 5)
+        self.pm10 = _word(f, 6)
         if length == 28:
             c = self.counts
             for i in range(6):
-                c[i] = w(7 + i)
+                c[i] = _word(f, 7 + i)
             if self.with_climate:
                 t = c[4]
                 self.temperature = t - 0x10000 if t & 0x8000 else t
