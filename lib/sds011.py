@@ -143,6 +143,8 @@ class SDS011(FrameReader):
         """In query mode, ask for one data frame (read() picks it up)."""
         self.command(CMD_QUERY)
 
+    request = query  # the name the other polled particulate drivers use
+
     def set_period(self, minutes):
         """Working period: 0 = continuous (1 s), 1..30 = one reading every n minutes."""
         self.command(CMD_PERIOD, 1, minutes)

@@ -126,7 +126,7 @@ def build(cfg, board, emit, on_sample=None):
             owned[attr] = chans[attr] = ch
         try:
             sources.append(make_source(name, spec, board, chans, on_sample, air.get("duty"), interval))
-        except (OSError, ValueError, KeyError, TypeError) as e:
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
             # No UART of that name, a bad duty cycle...: its attributes stay `missing`.
             problems.append("%s: %s" % (name, e))
     for n in sensors:

@@ -65,12 +65,12 @@ class RecordedSource(Source):
 class LaserSource(Source):
     """SDS011 / PMS5003 / SPS30 on a UART, optionally duty cycled."""
 
-    def __init__(self, name, driver, chans, on_sample, duty=None):
+    def __init__(self, name, driver, chans, on_sample, duty=None, polled=False):
         Source.__init__(self, name, chans, on_sample)
         self.driver = driver
         self.duty = duty
         self.discarded = 0  # frames read while warming up or asleep
-        self.polled = name == "sps30"  # answers only when asked, once a second
+        self.polled = polled  # answers only when asked (query/passive mode): ask once a second
         self._asked = None
 
     def poll(self, t):
@@ -209,22 +209,31 @@ def make_source(name, spec, board, chans, on_sample, duty_cfg, interval):
     """The source for sensor `name` with its config entry `spec`."""
     if "uart" in spec:
         uart = board.uart(spec["uart"])
+        polled = bool(spec.get("query"))
         if name == "sds011":
-            from sds011 import SDS011
+            from sds011 import MODE_QUERY, SDS011
             driver = SDS011(uart)
+            if polled:
+                driver.set_mode(MODE_QUERY)
         elif name == "sps30":
             from sps30 import SPS30
             driver = SPS30(uart)
             driver.start()  # idle after power-up until told to measure
+            polled = True
         else:
             from pms5003 import PMS5003
-            driver = PMS5003(uart, with_climate=bool(spec.get("climate")))
+            # SET pin (high: work, low: sleep) where the board can drive one, else commands
+            has_pin = "set_pin" in spec and hasattr(board, "pin")
+            set_pin = board.pin(spec["set_pin"]) if has_pin else None
+            driver = PMS5003(uart, set_pin, with_climate=bool(spec.get("climate")))
+            if polled:
+                driver.passive()
         duty = None
         d = spec.get("duty", duty_cfg)
-        if d:
+        if d is not None and d is not False:  # {} or true: the defaults
             d = d if isinstance(d, dict) else {}
             duty = DutyCycle(d.get("period", interval), d.get("warmup", 30), d.get("sample", 10))
-        return LaserSource(name, driver, chans, on_sample, duty)
+        return LaserSource(name, driver, chans, on_sample, duty, polled)
     if "i2c" in spec:
         bus_name = spec["i2c"]
 

@@ -30,5 +30,9 @@ class Board:
             self._i2cs[name] = bus
         return bus
 
+    def pin(self, number):
+        """An output pin (a sensor's SET or enable line)."""
+        return machine.Pin(number, machine.Pin.OUT)
+
     def now(self):
         return time.time() + _EPOCH

@@ -51,3 +51,42 @@ def test_pipeline_samples_only_after_warmup_and_commands_the_sensor():
     (r,) = out
     assert r["pm25Count"] == 10 and r["pm25"] == 22.6
     assert p.sources[0].discarded == 290  # all but the 10 s window (a real sensor is silent asleep)
+
+
+def test_sds011_in_query_mode_is_asked_once_a_second_while_sampling():
+    board = OneUART()
+    cfg = {"device_id": "n", "apikey": "k", "interval": 300,
+           "air": {"sensors": {"sds011": {"uart": "pm", "query": True}}, "duty": {"warmup": 30, "sample": 10}}}
+    p = air.build(cfg, board, lambda key, obj: None)
+    for s in range(300):
+        p.poll(T0 + s)
+    w = bytes(board.u.written)
+    # Protocol V1.3: set query mode (checksum 02), sleep, work, then 10 queries (checksum 02).
+    query_mode = bytes.fromhex("aab4020101" + "00" * 10 + "ffff02ab")
+    query = bytes.fromhex("aab404" + "00" * 12 + "ffff02ab")
+    assert w == query_mode + SLEEP + WORK + query * 10
+
+
+class PinBoard(OneUART):
+    def __init__(self):
+        OneUART.__init__(self)
+        self.levels = []
+
+    def pin(self, number):
+        board = self
+
+        class Pin:
+            def value(self, v):
+                board.levels.append((number, v))
+        return Pin()
+
+
+def test_pms5003_set_pin_follows_the_duty_cycle():
+    board = PinBoard()
+    cfg = {"device_id": "n", "apikey": "k", "interval": 300,
+           "air": {"sensors": {"pms5003": {"uart": "pm", "set_pin": 4}}, "duty": {}}}
+    p = air.build(cfg, board, lambda key, obj: None)
+    for s in (0, 100, 260, 290, 300):
+        p.poll(T0 + s)
+    assert board.levels == [(4, 0), (4, 1), (4, 0)]
+    assert not board.u.written  # no sleep/wake commands on the UART
