@@ -49,7 +49,10 @@ class AirPipeline:
     def poll(self, t):
         self._advance(t)
         for s in self.sources:
-            s.poll(t)
+            try:
+                s.poll(t)
+            except (OSError, ValueError):
+                s.errors += 1  # a UART write failing, say: the others keep sampling
 
     def event(self, t, ev):
         """A recorded sample {"air": {"sensor": name, field: value, ...}} of a configured sensor."""
