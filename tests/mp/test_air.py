@@ -202,3 +202,20 @@ def test_scd4x_crc_error_counts_and_recovers():
     p.close(T0 + 180)
     assert [r.get("co2Count", 0) for r in out] == [0, 2, 2]
     assert "missing:co2" in out[0]["dataQuality"]
+
+
+class BrokenTxUART(FeedUART):
+    def write(self, data):
+        raise OSError(5)  # EIO
+
+
+def test_a_sensor_whose_uart_fails_does_not_stop_the_others():
+    board = FakeBoard()
+    board.pm = BrokenTxUART()
+    p, out = _node(board, duty={})  # the duty cycle's first sleep command fails
+    for s in range(60):
+        p.poll(T0 + s)
+    p.close(T0 + 60)
+    (_, r), = out
+    assert r["temperatureCount"] == 6 and "missing:pm25" in r["dataQuality"]
+    assert p.status()["sds011"]["errors"] >= 1
