@@ -9,6 +9,8 @@
 # Works with any object that has readinto() and write() like machine.UART:
 # readinto() returning None or 0 means "nothing buffered".  No allocation per
 # frame: bytes land in a fixed receive buffer and a fixed frame buffer.
+from uartframes import FrameReader
+
 
 HEAD = 0xAA
 TAIL = 0xAB
@@ -26,12 +28,10 @@ MODE_ACTIVE = 0
 MODE_QUERY = 1
 
 
-class SDS011:
+class SDS011(FrameReader):
     def __init__(self, uart):
         self.uart = uart
-        self._rx = bytearray(32)
-        self._rxi = 0  # next unparsed byte in _rx
-        self._rxn = 0  # bytes held in _rx
+        self._init_rx(32)
         self._frame = bytearray(10)
         self._n = 0
         self._spill = bytearray(9)
@@ -42,38 +42,10 @@ class SDS011:
         self.frames = 0  # valid data frames
         self.errors = 0  # bytes skipped while resynchronising, bad checksums
         self.firmware = None  # (year, month, day) after a firmware reply
+        self.mode = None  # MODE_ACTIVE / MODE_QUERY after a mode reply
+        self.working = None  # False asleep, True working, after a sleep/work reply
+        self.period = None  # working period (minutes) after a period reply
         self.last_reply = 0  # command byte of the last reply frame
-
-    def read(self):
-        """Parse buffered UART bytes up to the next measurement.
-
-        True when a new measurement is in pm25/pm10; call again until False
-        to drain everything the UART holds.
-        """
-        rx = self._rx
-        while True:
-            i = self._rxi
-            n = self._rxn
-            while i < n:
-                b = rx[i]
-                i += 1
-                if self._push(b):
-                    self._rxi = i
-                    return True
-            self._rxi = 0
-            self._rxn = 0
-            n = self.uart.readinto(rx)
-            if not n:
-                return False
-            self._rxn = n
-
-    def feed(self, data):
-        """Parse bytes given directly (a recording, a test); True on a new measurement."""
-        fresh = False
-        for b in data:
-            if self._push(b):
-                fresh = True
-        return fresh
 
     def _push(self, b):
         f = self._frame
@@ -107,9 +79,16 @@ class SDS011:
             self.pm10 = f[4] | f[5] << 8
             self.frames += 1
             return True
-        self.last_reply = f[2]
-        if f[2] == CMD_FIRMWARE:
+        cmd = f[2]
+        self.last_reply = cmd
+        if cmd == CMD_FIRMWARE:
             self.firmware = (2000 + f[3], f[4], f[5])
+        elif cmd == CMD_MODE:
+            self.mode = f[4]
+        elif cmd == CMD_SLEEP:
+            self.working = f[4] == 1
+        elif cmd == CMD_PERIOD:
+            self.period = f[4]
         return False
 
     def _resync(self, b):
@@ -121,7 +100,8 @@ class SDS011:
 
     # Commands.  The sensor answers with a reply frame, which read() consumes.
 
-    def command(self, cmd, d1=0, d2=0, device_id=0xFFFF):
+    def command(self, cmd, d1=0, d2=0, device_id=0xFFFF, new_id=0):
+        """device_id 0xFFFF addresses every sensor on the line."""
         c = self._cmd
         for i in range(19):
             c[i] = 0
@@ -130,6 +110,8 @@ class SDS011:
         c[2] = cmd
         c[3] = d1
         c[4] = d2
+        c[13] = new_id & 0xFF
+        c[14] = new_id >> 8
         c[15] = device_id & 0xFF
         c[16] = device_id >> 8
         s = 0
@@ -148,9 +130,20 @@ class SDS011:
     def set_mode(self, mode):
         self.command(CMD_MODE, 1, mode)
 
+    def ask_mode(self):
+        self.command(CMD_MODE, 0)
+
+    def ask_sleep(self):
+        self.command(CMD_SLEEP, 0)
+
+    def set_id(self, new_id, device_id=0xFFFF):
+        self.command(CMD_DEVICE_ID, device_id=device_id, new_id=new_id)
+
     def query(self):
         """In query mode, ask for one data frame (read() picks it up)."""
         self.command(CMD_QUERY)
+
+    request = query  # the name the other polled particulate drivers use
 
     def set_period(self, minutes):
         """Working period: 0 = continuous (1 s), 1..30 = one reading every n minutes."""

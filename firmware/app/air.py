@@ -1,99 +1,142 @@
-# Air-quality pipeline: samples from the particulate and climate drivers are
-# aggregated per reporting interval into AirQualityObserved readings.
-from app import fiware
+# Air-quality pipeline: samples from the particulate, climate and CO2 sensors
+# are aggregated per reporting interval into AirQualityObserved readings with
+# mean/min/max/count per attribute and a `dataQuality` list of flags.
+#
+# Config cfg["air"]:
+#   "sensors": {"sds011": {"uart": "pm", "duty": {...}, "filters": [...]},
+#               "pms5003": {"uart": "pm2", "climate": false},
+#               "bme280": {"i2c": "main", "address": 0x76, "every": 10},
+#               "scd4x": {"i2c": "main", "address": 0x62, "every": 5},
+#               "dht22": {}}      (a sensor with no bus: fed by recorded samples)
+#   "duty": {"period": <interval>, "warmup": 30, "sample": 10}  laser sensors; absent = continuous
+#   "filters": {"<sensor>": [{"median": 5}, ...]}  (or "filters" inside a sensor entry)
+#   "stuck": {"seconds": 10800, "samples": 10}  same value this long = stuck:<attr>
+#   "humid": 70  (%RH at or above which humid:pm* is flagged)
+from app import fiware, filters
+from app.air_sources import ATTRIBUTES, PRIORITY, make_source
 from app.isotime import iso
+from app.quality import ORDER, Channel
 
-PM25 = 0
-PM10 = 1
-NAMES = ("pm25", "pm10")
-
-
-class IntervalStats:
-    """Count and sum of each attribute over one interval, as raw driver integers."""
-
-    def __init__(self, names, scale):
-        k = len(names)
-        self.names = names
-        self.scale = scale  # raw units per published unit (10: tenths)
-        self.n = [0] * k
-        self.sum = [0] * k
-
-    def add(self, i, raw):
-        self.n[i] += 1
-        self.sum[i] += raw
-
-    def reset(self):
-        for i in range(len(self.n)):
-            self.n[i] = 0
-            self.sum[i] = 0
-
-    def encode(self, t):
-        """-> JSON object bytes with the interval means, or None if nothing was sampled."""
-        parts = []
-        for i in range(len(self.n)):
-            if self.n[i]:
-                parts.append('"%s":%.2f' % (self.names[i], self.sum[i] / (self.n[i] * self.scale)))
-        if not parts:
-            return None
-        ts = iso(t)
-        return ('{"TimeInstant":"%s","dateObserved":"%s",%s}' % (ts, ts, ",".join(parts))).encode()
-
-
-class SDS011Source:
-    name = "sds011"
-
-    def __init__(self, driver, stats, on_sample):
-        self.driver = driver
-        self.stats = stats
-        self.on_sample = on_sample
-
-    def poll(self, t):
-        d = self.driver
-        while d.read():
-            self.stats.add(PM25, d.pm25)
-            self.stats.add(PM10, d.pm10)
-            if self.on_sample:
-                self.on_sample(t, {"sensor": "sds011", "pm25": d.pm25 / 10, "pm10": d.pm10 / 10})
+PM = ("pm1", "pm25", "pm10")
 
 
 class AirPipeline:
-    def __init__(self, key, interval, sources, stats, emit):
+    def __init__(self, key, interval, channels, sources, emit, humid_raw=7000):
         self.key = key
         self.interval = interval
+        self.channels = channels  # [Channel] in publishing order
         self.sources = sources
-        self.stats = stats
+        self.by_name = {}
+        for s in sources:
+            self.by_name[s.name] = s
         self.emit = emit
+        self.humid_raw = humid_raw  # relativeHumidity raw units (0.01 %RH)
+        self._rh = None
+        for ch in channels:
+            if ch.name == "relativeHumidity":
+                self._rh = ch
         self._end = None  # end of the current reporting interval
+        self._flags = []
+        self.problems = []  # config entries that could not be honoured (see build)
 
-    def poll(self, t):
+    def _advance(self, t):
         if self._end is None:
             self._end = (int(t) // self.interval + 1) * self.interval
         while t >= self._end:
             self._report(self._end)
             self._end += self.interval
+
+    def poll(self, t):
+        self._advance(t)
         for s in self.sources:
-            s.poll(t)
+            try:
+                s.poll(t)
+            except (OSError, ValueError):
+                s.errors += 1  # a UART write failing, say: the others keep sampling
 
     def event(self, t, ev):
-        return False
+        """A recorded sample {"air": {"sensor": name, field: value, ...}} of a configured sensor."""
+        a = ev.get("air")
+        if not isinstance(a, dict):
+            return False
+        src = self.by_name.get(a.get("sensor"))
+        if src is None:
+            return False
+        self._advance(t)
+        src.feed(t, a)
+        return True
 
     def close(self, t):
         if self._end is not None:
             self._report(self._end)
+            self._end = None
+
+    def status(self):
+        """Per sensor: samples and faults so far (for the Device entity's health)."""
+        return {s.name: {"samples": s.samples, "errors": s.errors} for s in self.sources}
 
     def _report(self, t_end):
-        obj = self.stats.encode(t_end)
-        self.stats.reset()
-        if obj is not None:
-            self.emit(self.key, obj)
+        parts = []
+        flags = self._flags
+        del flags[:]
+        for ch in self.channels:
+            if ch.n:
+                parts.append(ch.encode())
+            ch.flags(flags)
+        rh = self._rh
+        if rh is not None and rh.n and rh.sum >= self.humid_raw * rh.n:
+            for ch in self.channels:
+                if ch.n and ch.name in PM:
+                    flags.append("humid:" + ch.name)
+        for ch in self.channels:
+            ch.reset()
+        if not parts and not flags:
+            return
+        ts = iso(t_end)
+        parts.append('"dataQuality":[%s]' % ",".join('"%s"' % f for f in flags))
+        self.emit(self.key, ('{"TimeInstant":"%s","dateObserved":"%s",%s}' % (ts, ts, ",".join(parts))).encode())
 
 
 def build(cfg, board, emit, on_sample=None):
-    stats = IntervalStats(NAMES, 10)
+    air = cfg["air"]
+    sensors = air.get("sensors", {})
+    stuck = air.get("stuck", {})
+    stuck_s = stuck.get("seconds", 10800)
+    stuck_n = stuck.get("samples", 10)
+    filter_cfg = air.get("filters", {})
+    interval = cfg.get("interval", 300)
+    owned = {}  # attribute -> Channel
     sources = []
-    sensors = cfg["air"].get("sensors", {})
-    if "sds011" in sensors:
-        from sds011 import SDS011
-        sources.append(SDS011Source(SDS011(board.uart(sensors["sds011"]["uart"])), stats, on_sample))
+    problems = []  # bad config entries: reported, never fatal
+    for name in PRIORITY:
+        spec = sensors.get(name)
+        if spec is None:
+            continue
+        try:
+            chain_spec = spec.get("filters", filter_cfg.get(name))
+            filters.build(chain_spec)
+        except (ValueError, TypeError, AttributeError) as e:
+            problems.append("%s filters: %s" % (name, e))
+            chain_spec = None
+        chans = {}
+        for attr in ATTRIBUTES[name]:
+            if name == "pms5003" and attr in ("temperature", "relativeHumidity") and not spec.get("climate"):
+                continue
+            if attr in owned:
+                continue
+            ch = Channel(attr, stuck_s, stuck_n, filters.build(chain_spec))
+            ch.expected = True
+            owned[attr] = chans[attr] = ch
+        try:
+            sources.append(make_source(name, spec, board, chans, on_sample, air.get("duty"), interval))
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
+            # No UART of that name, a bad duty cycle...: its attributes stay `missing`.
+            problems.append("%s: %s" % (name, e))
+    for n in sensors:
+        if n not in ATTRIBUTES:
+            problems.append("%s: unknown sensor" % n)
+    channels = [owned[a] for a in ORDER if a in owned]
     key = fiware.key(cfg, "air", cfg["device_id"] + "-aq")
-    return AirPipeline(key, cfg.get("interval", 300), sources, stats, emit)
+    p = AirPipeline(key, interval, channels, sources, emit, air.get("humid", 70) * 100)
+    p.problems = problems
+    return p

@@ -10,6 +10,7 @@ class Board:
     def __init__(self, profile, feed=False):
         self.profile = profile
         self._uarts = {}
+        self._i2cs = {}
 
     def uart(self, name):
         u = self._uarts.get(name)
@@ -19,6 +20,19 @@ class Board:
                              timeout=0, rxbuf=s.get("rxbuf", 256))
             self._uarts[name] = u
         return u
+
+    def i2c(self, name):
+        bus = self._i2cs.get(name)
+        if bus is None:
+            s = self.profile["i2c"][name]
+            bus = machine.I2C(s["id"], scl=machine.Pin(s["scl"]), sda=machine.Pin(s["sda"]),
+                              freq=s.get("freq", 100000))
+            self._i2cs[name] = bus
+        return bus
+
+    def pin(self, number):
+        """An output pin (a sensor's SET or enable line)."""
+        return machine.Pin(number, machine.Pin.OUT)
 
     def now(self):
         return time.time() + _EPOCH

@@ -102,6 +102,10 @@ class Board:
             self._uarts[name] = u
         return u
 
+    def i2c(self, name):
+        """The unix port has no I2C: a sensor on it is reported missing (replay feeds samples instead)."""
+        raise OSError("no I2C bus %r on the unix port" % name)
+
     def now(self):
         return time.time() + _EPOCH
 

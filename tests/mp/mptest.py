@@ -24,3 +24,13 @@ def read_hexdump(path):
             hexpart = line.split(":", 1)[1].strip().split("  ")[0]
             out.append(unhexlify(hexpart.replace(" ", "")))
     return out
+
+
+def read_csv_numbers(path):
+    """A comma-separated file with a header row -> list of rows of floats."""
+    rows = []
+    with open(path) as f:
+        f.readline()
+        for line in f:
+            rows.append([float(x) for x in line.split(",")])
+    return rows
