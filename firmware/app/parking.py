@@ -1,0 +1,177 @@
+# Parking pipeline: each spot's magnetometer field against its empty-bay
+# baseline -> ParkingSpot status free / occupied / unknown, published under
+# '<node id>-p<n>' at once on a change (with the change's time) and as a
+# heartbeat every `heartbeat` seconds.
+#
+# The baseline comes from a `calibrate` action (technician or remote command,
+# the bay empty), from config (`baseline`), or, for replays, from the first
+# `autocalibrate` seconds of samples.  While free, the baseline follows slow
+# drift (temperature).  A new state must hold `debounce` seconds: a car
+# rolling over a bay is not parking.
+from app import fiware
+from app.isotime import iso
+from app.magfield import FieldDeviation
+
+FREE = "free"
+OCCUPIED = "occupied"
+UNKNOWN = "unknown"
+
+
+class Spot:
+    def __init__(self, n, key, pc, spec):
+        self.n = n
+        self.key = key
+        self.on = pc.get("threshold", 16)  # counts of deviation: a vehicle is there
+        self.off = pc.get("release", 8)  # ... and has gone (hysteresis)
+        self.fault = pc.get("fault", 4000)  # counts: beyond any vehicle, a broken sensor
+        self.debounce = pc.get("debounce", 10)
+        self.drift = pc.get("drift", 900)  # s time constant of baseline tracking while free
+        self.timeout = pc.get("timeout", 10)  # s without samples: unknown
+        self.field = FieldDeviation(spec.get("axes", 3), spec.get("baseline"))
+        self.status = FREE if self.field.base is not None else UNKNOWN
+        self._cand = None
+        self._cand_since = 0
+        self._cal_request = pc.get("autocalibrate", 0) if self.field.base is None else 0
+        self._next_track = 0
+        self.changes = 0
+        self.driver = None
+
+    def calibrate(self, seconds):
+        self._cal_request = seconds
+
+    def sample(self, t, values, emit):
+        f = self.field
+        if self._cal_request:
+            f.calibrate(t, self._cal_request)
+            self._cal_request = 0
+            self._set(t, UNKNOWN, emit)
+        was_calibrating = f.calibrating
+        dev = f.update(t, values)
+        if dev < 0:
+            return
+        if was_calibrating:  # calibration done: the bay is empty by definition
+            self._cand = None
+            self._set(t, FREE, emit)
+            return
+        lean = self._cand or self.status
+        if dev > self.fault:
+            raw = UNKNOWN
+        elif lean == OCCUPIED:
+            raw = FREE if dev < self.off else OCCUPIED
+        else:
+            raw = OCCUPIED if dev > self.on else FREE
+        if raw == self.status:
+            self._cand = None
+            if raw == FREE and dev < self.off and t >= self._next_track:
+                f.track(1.0 / self.drift)
+                self._next_track = t + 1
+        elif raw != self._cand:
+            self._cand = raw
+            self._cand_since = t
+        elif t - self._cand_since >= self.debounce:
+            self._cand = None
+            self._set(self._cand_since, raw, emit)
+
+    def check(self, t, emit):
+        """No samples for `timeout` s: the sensor is not answering."""
+        last = self.field.t
+        if last is not None and t - last > self.timeout and self.status != UNKNOWN:
+            self._set(last, UNKNOWN, emit)
+
+    def _set(self, t, status, emit):
+        if status != self.status:
+            self.status = status
+            self.changes += 1
+            emit(self.key, self.encode(t))
+
+    def encode(self, t):
+        return ('{"TimeInstant":"%s","status":"%s"}' % (iso(t), self.status)).encode()
+
+
+class ParkingPipeline:
+    def __init__(self, spots, heartbeat, emit, on_sample=None):
+        self.spots = spots
+        self.heartbeat = heartbeat
+        self.emit = emit
+        self.on_sample = on_sample
+        self._next_hb = None
+
+    def _beat(self, t):
+        if self._next_hb is None:
+            self._next_hb = (int(t) // self.heartbeat + 1) * self.heartbeat
+        while t >= self._next_hb:
+            for s in self.spots:
+                self.emit(s.key, s.encode(self._next_hb))
+            self._next_hb += self.heartbeat
+
+    def poll(self, t):
+        self._beat(t)
+        for s in self.spots:
+            d = s.driver
+            if d is not None:
+                try:
+                    if d.ready():
+                        s.sample(t, d.read(), self.emit)
+                except OSError:
+                    pass  # a bus error is one missing sample; a dead sensor times out below
+            s.check(t, self.emit)
+
+    def event(self, t, ev):
+        if "mag" not in ev:
+            return False
+        self._beat(t)
+        n = ev.get("spot", 1)
+        for s in self.spots:
+            if s.n == n:
+                s.sample(t, ev["mag"], self.emit)
+                if self.on_sample:
+                    self.on_sample(t, {"spot": n, "dev": s.field.dev, "status": s.status})
+                return True
+        return False
+
+    def close(self, t):
+        pass
+
+    def command(self, name, params):
+        if name != "calibrate":
+            return None
+        seconds = 2
+        which = None
+        if isinstance(params, dict):
+            seconds = params.get("seconds", seconds)
+            which = params.get("spot")
+        if not isinstance(seconds, (int, float)) or not 0 < seconds <= 600:
+            return "error: seconds must be 1..600"
+        done = []
+        for s in self.spots:
+            if which is None or s.n == which:
+                s.calibrate(seconds)
+                done.append("p%d" % s.n)
+        if not done:
+            return "error: no spot %s" % which
+        return "calibrating %s over %s s" % (",".join(done), seconds)
+
+
+def build(cfg, board, emit, on_sample=None):
+    pc = cfg["parking"] if isinstance(cfg.get("parking"), dict) else {}
+    specs = pc.get("spots") or [{}]
+    spots = []
+    for i, spec in enumerate(specs):
+        n = spec.get("spot", i + 1)
+        key = fiware.key(cfg, "parking", "%s-p%d" % (cfg["device_id"], n))
+        spot = Spot(n, key, pc, spec)
+        sensor = spec.get("sensor")
+        if sensor:
+            spot.driver = open_magnetometer(board, sensor)
+        spots.append(spot)
+    return ParkingPipeline(spots, pc.get("heartbeat", 600), emit, on_sample)
+
+
+def open_magnetometer(board, sensor):
+    kind = sensor.get("type", "qmc5883l")
+    i2c = board.i2c(sensor.get("i2c", "i2c0"))
+    if kind == "hmc5883l":
+        from hmc5883l import HMC5883L
+        return HMC5883L(i2c)
+    from qmc5883l import QMC5883L
+    return QMC5883L(i2c)

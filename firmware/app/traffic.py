@@ -1,0 +1,159 @@
+# Traffic pipeline: vehicles per lane and reporting interval, published as
+# TrafficFlowObserved under the lane's own device '<node id>-l<lane>'.
+#
+# Inputs per lane (config "traffic" {"lanes": [...]}):
+#   presence  one or two digital detector inputs (loop-detector cards): count and
+#             time over the detector; with two inputs `spacing_m` apart, the speed
+#   magnetometer samples (replay events {"mag": [...]}): a pass = deviation rising and falling
+#   radar     a speed radar whose readings (km/h) give the lane's vehicle speeds
+# Recorded loop-detector aggregates (replay events {"agg": [[vehicles, occupancy,
+# km/h], ...], "period": s}) feed lanes 1..n directly.
+from app import fiware
+from app.lane import Lane
+from app.magfield import FieldDeviation
+from app.vehicle import PassDetector
+
+
+class PresencePair:
+    """Edges of one or two presence inputs of a lane -> vehicles, occupancy, speed.
+    The first input counts; the second, `spacing` m downstream, times the speed."""
+
+    def __init__(self, lane, inputs, spacing):
+        self.lane = lane
+        self.inputs = inputs
+        self.spacing = spacing
+        self._lead = []  # arrival times at the first input not yet seen at the second
+
+    def poll(self, t, now_ticks):
+        from time import ticks_diff
+        lane = self.lane
+        for i, ring in enumerate(self.inputs):
+            while True:
+                level = ring.get()
+                if level < 0:
+                    break
+                te = t - ticks_diff(now_ticks, ring.last_ticks) / 1e6
+                if i == 0:
+                    if level:
+                        lane.on(te)
+                        if len(self._lead) < 8:
+                            self._lead.append(te)
+                    else:
+                        lane.off(te)
+                elif level and self._lead:
+                    dt = te - self._lead.pop(0)
+                    if dt > 0:
+                        lane.speed(self.spacing / dt * 3.6)
+
+
+class MagLane:
+    def __init__(self, lane, axes, on, off, gap, calibrate, baseline):
+        self.lane = lane
+        self.field = FieldDeviation(axes, baseline)
+        self.passes = PassDetector(on, off, gap)
+        self.calibrate_s = calibrate
+        self._started = False
+        lane.live = True
+
+    def sample(self, t, values):
+        if not self._started:
+            self._started = True
+            if self.field.base is None and self.calibrate_s:
+                self.field.calibrate(t, self.calibrate_s)
+        r = self.passes.update(t, self.field.update(t, values))
+        if r > 0:
+            self.lane.on(self.passes.start)
+        elif r < 0:
+            self.lane.off(self.passes.end)
+
+
+class TrafficPipeline:
+    def __init__(self, cfg, emit, on_sample=None):
+        self.cfg = cfg
+        self.emit = emit
+        self.on_sample = on_sample
+        self.interval = cfg.get("interval", 300)
+        self.lanes = {}  # lane id -> Lane
+        self.presence = []
+        self.mag = None
+        self.radar = []  # (driver, lane)
+        self._end = None
+        tc = cfg["traffic"] if isinstance(cfg.get("traffic"), dict) else {}
+        self.tc = tc
+
+    def lane(self, n):
+        lane = self.lanes.get(n)
+        if lane is None:
+            tc = self.tc
+            key = fiware.key(self.cfg, "traffic", "%s-l%d" % (self.cfg["device_id"], n))
+            lane = Lane(n, key, tc.get("stuck_on", 180), tc.get("dead_after", 3600),
+                        tc.get("min_quiet", 600))
+            if self._end is not None:
+                lane.start = self._end - self.interval
+            self.lanes[n] = lane
+        return lane
+
+    def _roll(self, t):
+        if self._end is None:
+            self._end = (int(t) // self.interval + 1) * self.interval
+            for lane in self.lanes.values():
+                lane.start = self._end - self.interval
+                if lane.live and lane.last_vehicle is None:
+                    lane.last_vehicle = t
+        while t >= self._end:
+            self._report(self._end)
+            self._end += self.interval
+
+    def poll(self, t):
+        self._roll(t)
+        if self.presence:
+            from time import ticks_us
+            now = ticks_us()
+            for p in self.presence:
+                p.poll(t, now)
+        for driver, lane in self.radar:
+            while driver.read():
+                lane.speed(abs(driver.speed) * 3.6)
+
+    def event(self, t, ev):
+        if "mag" in ev and self.mag is not None:
+            self._roll(t)
+            self.mag.sample(t, ev["mag"])
+            return True
+        if "agg" in ev:
+            self._roll(t)
+            period = ev.get("period", 30)
+            for i, a in enumerate(ev["agg"]):
+                if a is not None:
+                    self.lane(i + 1).aggregate(t, period, a[0], a[1], a[2] if len(a) > 2 else None)
+            return True
+        return False
+
+    def close(self, t):
+        if self._end is not None:
+            self._report(self._end)
+
+    def _report(self, t_end):
+        for n in sorted(self.lanes):
+            lane = self.lanes[n]
+            obj = lane.report(t_end, self.interval)
+            if obj is not None:
+                self.emit(lane.key, obj)
+
+
+def build(cfg, board, emit, on_sample=None):
+    p = TrafficPipeline(cfg, emit, on_sample)
+    tc = p.tc
+    for spec in tc.get("lanes", ()):
+        lane = p.lane(spec.get("lane", 1))
+        if spec.get("presence"):
+            rings = [board.presence(name) for name in spec["presence"]]
+            p.presence.append(PresencePair(lane, rings, spec.get("spacing_m", 0)))
+            lane.live = True
+        if spec.get("magnetometer"):
+            p.mag = MagLane(lane, spec.get("axes", 3), tc.get("threshold", 16), tc.get("release", 8),
+                            tc.get("gap", 0.3), tc.get("autocalibrate", 0), spec.get("baseline"))
+        if spec.get("radar"):
+            from ops243 import OPS243
+            p.radar.append((OPS243(board.uart(spec["radar"])), lane))
+    return p
