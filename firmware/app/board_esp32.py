@@ -20,5 +20,19 @@ class Board:
             self._uarts[name] = u
         return u
 
+    def i2c(self, name):
+        """machine.I2C for the profile's bus `name` ({"id", "scl", "sda", "freq"})."""
+        s = self.profile["i2c"][name]
+        return machine.I2C(s["id"], scl=machine.Pin(s["scl"]), sda=machine.Pin(s["sda"]),
+                           freq=s.get("freq", 100000))
+
+    def presence(self, name):
+        """A presence input (loop-detector card contact) on the profile's pin `name`."""
+        from presence import Presence
+        s = self.profile["inputs"][name]
+        pull = machine.Pin.PULL_UP if s.get("pull_up") else None
+        return Presence(machine.Pin(s["pin"], machine.Pin.IN, pull), s.get("ring", 128),
+                        s.get("active", 1))
+
     def now(self):
         return time.time() + _EPOCH
