@@ -76,7 +76,7 @@ class Spot:
         """No samples for `timeout` s: the sensor is not answering."""
         last = self.field.t
         if last is not None and t - last > self.timeout and self.status != UNKNOWN:
-            self._set(last, UNKNOWN, emit)
+            self._set(t, UNKNOWN, emit)
 
     def _set(self, t, status, emit):
         if status != self.status:

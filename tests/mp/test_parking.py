@@ -1,0 +1,132 @@
+# Parking-spot occupancy from a magnetometer: calibration, debounce,
+# hysteresis, glitch rejection, drift tracking, faults, heartbeat.
+import json
+
+from app import parking
+from app.isotime import unix
+from app.memlog import MemLog
+from app.node import Node
+
+T0 = unix(2026, 11, 21, 22, 0, 0)
+BASE = (14, -8, 52)
+HZ = 10
+
+
+def make(**pc):
+    out = []
+    cfg = {"device_id": "n7", "apikey": {"parking": "pk", "device": "dk"}, "parking": pc}
+    p = parking.build(cfg, None, lambda key, obj: out.append((key, json.loads(obj))))
+    return p, out
+
+
+def feed(p, t0, seconds, dz=0, glitch_at=None, dx=0):
+    """Samples at HZ from t0 for `seconds`, the car adding dz counts on Z."""
+    n = int(seconds * HZ)
+    for i in range(n):
+        t = t0 + i / HZ
+        s = [BASE[0] + dx, BASE[1], BASE[2] + dz]
+        if glitch_at is not None and i == glitch_at:
+            s[1] = -16384  # a real single-sample I2C glitch value from the MAG3110 recording
+        p.event(t, {"mag": s})
+    return t0 + n / HZ
+
+
+def statuses(out):
+    return [(o["TimeInstant"][11:19], o["status"]) for _, o in out]
+
+
+def changes(out):
+    """statuses without the heartbeats that repeat the one before."""
+    got = []
+    for ts in statuses(out):
+        if not got or got[-1][1] != ts[1]:
+            got.append(ts)
+    return got
+
+
+def test_uncalibrated_spot_is_unknown_until_the_calibrate_command():
+    p, out = make()
+    t = feed(p, T0, 5)
+    assert out == []  # nothing changed: it is unknown from the start
+    p.poll(T0 + 600)  # heartbeat
+    assert statuses(out) == [("22:10:00", "unknown")]
+    assert out[0][0] == "pk/n7-p1"
+    assert p.command("calibrate", {"seconds": 2}) == "calibrating p1 over 2 s"
+    feed(p, T0 + 600, 3)
+    assert statuses(out)[-1] == ("22:10:02", "free")
+
+
+def test_a_parked_car_is_published_at_its_arrival_and_departure_times():
+    p, out = make(autocalibrate=2, debounce=10)
+    t = feed(p, T0, 5)  # free from 22:00:02
+    t = feed(p, t, 60, dz=40)  # a car parks at 22:00:05 for a minute
+    feed(p, t, 30)  # and leaves at 22:01:05
+    assert statuses(out) == [("22:00:02", "free"), ("22:00:05", "occupied"), ("22:01:05", "free")]
+
+
+def test_a_car_rolling_over_the_bay_is_not_parking():
+    p, out = make(autocalibrate=2, debounce=10)
+    t = feed(p, T0, 5)
+    t = feed(p, t, 4, dz=40)  # 4 s over the sensor, shorter than the debounce
+    feed(p, t, 20)
+    assert statuses(out) == [("22:00:02", "free")]
+
+
+def test_single_sample_glitches_never_change_the_state():
+    p, out = make(autocalibrate=2, debounce=0)  # no debounce to hide behind
+    t = feed(p, T0, 5)
+    t = feed(p, t, 5, glitch_at=20)
+    feed(p, t, 5, dz=40, glitch_at=10)  # and none while occupied either
+    assert statuses(out) == [("22:00:02", "free"), ("22:00:10", "occupied")]
+
+
+def test_hysteresis_holds_occupied_between_release_and_threshold():
+    p, out = make(autocalibrate=2, debounce=1, threshold=16, release=8)
+    t = feed(p, T0, 5)
+    t = feed(p, t, 5, dz=30)
+    t = feed(p, t, 30, dz=12)  # below the threshold but above the release
+    assert statuses(out)[-1][1] == "occupied"
+    feed(p, t, 5, dz=4)
+    assert statuses(out)[-1][1] == "free"
+
+
+def test_slow_drift_while_free_is_followed():
+    p, out = make(autocalibrate=2, debounce=10, drift=300)
+    t = feed(p, T0, 5)
+    for step in range(1, 61):  # the field creeps 60 counts in an hour (temperature)
+        t = feed(p, t, 60, dx=step)
+    assert changes(out) == [("22:00:02", "free")]
+    spot = p.spots[0]
+    assert abs(spot.field.base[0] - (BASE[0] + 60)) < 8
+    # A car still stands out against the drifted baseline.
+    feed(p, t, 15, dx=60, dz=40)
+    assert statuses(out)[-1][1] == "occupied"
+
+
+def test_a_silent_or_broken_sensor_makes_the_spot_unknown():
+    p, out = make(autocalibrate=2, debounce=2, timeout=10)
+    t = feed(p, T0, 5)
+    p.poll(t + 30)  # no samples for 30 s
+    assert statuses(out)[-1] == ("22:00:35", "unknown")
+    p2, out2 = make(autocalibrate=2, debounce=2)
+    t = feed(p2, T0, 5)
+    for i in range(50):  # a bus stuck returning 0xC000 on every read
+        p2.event(t + i / HZ, {"mag": [-16384, -16384, -16384]})
+    assert statuses(out2)[-1] == ("22:00:05", "unknown")
+
+
+def test_heartbeats_repeat_the_status_at_the_configured_interval():
+    p, out = make(autocalibrate=1, heartbeat=60)
+    feed(p, T0, 185)
+    assert statuses(out) == [("22:00:01", "free"), ("22:01:00", "free"), ("22:02:00", "free"),
+                             ("22:03:00", "free")]
+
+
+def test_remote_calibrate_reaches_the_spot_through_the_node():
+    cfg = {"device_id": "n8", "apikey": "k", "parking": {"spots": [{"spot": 3}]}}
+    node = Node(cfg, None, MemLog())
+    assert node.command("calibrate", {"spot": 3, "seconds": 5}) == "calibrating p3 over 5 s"
+    assert node.command("calibrate", {"spot": 9}).startswith("error")
+    assert node.command("calibrate", {"seconds": "lots"}).startswith("error")
+    assert node.command("calibrate", None) == "calibrating p3 over 2 s"
+    assert node.command("reboot-the-city", {}) is None

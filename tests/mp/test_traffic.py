@@ -1,0 +1,95 @@
+# Per-lane traffic flow: presence pairs (count, occupancy, speed), detector
+# health flags, interval boundaries.
+import json
+
+from app import traffic
+from app.isotime import unix
+from app.lane import Lane
+from presence import EdgeRing
+
+T0 = unix(2026, 11, 21, 22, 0, 0)
+
+
+def test_two_loops_4_m_apart_give_count_occupancy_and_speed():
+    lane = Lane(1, "k/n-l1")
+    lane.start = T0
+    a, b = EdgeRing(16), EdgeRing(16)
+    pair = traffic.PresencePair(lane, [a, b], 4.0)
+    # A car at 20 m/s (72 km/h), 5 m long: over loop A for 0.25 s... edges in us ticks.
+    for i, v in enumerate((20.0, 10.0)):
+        t0 = 2_000_000 * i
+        a.push(t0, 1)
+        b.push(t0 + int(4.0 / v * 1e6), 1)
+        a.push(t0 + int(5.0 / v * 1e6), 0)
+        b.push(t0 + int(9.0 / v * 1e6), 0)
+    now = 10_000_000  # the poll happens 10 s after the first edge
+    pair.poll(T0 + 10, now)
+    obj = json.loads(lane.report(T0 + 60, 60))
+    assert obj["intensity"] == 2
+    assert abs(obj["averageVehicleSpeed"] - (72 + 36) / 2) < 0.06
+    # Over loop A for 0.25 s + 0.5 s of the 60 s interval.
+    assert abs(obj["occupancy"] - 0.75 / 60) < 1e-4
+    assert obj["dateObservedFrom"] == "2026-11-21T22:00:00Z" and obj["dataQuality"] == []
+
+
+def test_a_vehicle_over_an_interval_boundary_splits_its_occupancy():
+    lane = Lane(2, "k")
+    lane.start = T0
+    lane.live = True
+    lane.on(T0 + 50)
+    first = json.loads(lane.report(T0 + 60, 60))
+    lane.off(T0 + 75)
+    second = json.loads(lane.report(T0 + 120, 60))
+    assert (first["intensity"], second["intensity"]) == (1, 0)
+    assert abs(first["occupancy"] - 10 / 60) < 1e-4 and abs(second["occupancy"] - 15 / 60) < 1e-4
+
+
+def test_a_detector_on_without_end_is_stuck_and_still_published():
+    lane = Lane(1, "k", stuck_on=180)
+    lane.start = T0
+    lane.live = True
+    lane.on(T0 + 10)
+    flags = [json.loads(lane.report(T0 + 60 * k, 60))["dataQuality"] for k in range(1, 6)]
+    assert flags == [[], [], [], ["detector-stuck-on"], ["detector-stuck-on"]]
+
+
+def test_silence_is_judged_against_the_lanes_history():
+    busy = Lane(1, "k", dead_after=3600, min_quiet=600)
+    busy.start = T0
+    busy.live = True
+    t = T0
+    for k in range(6):  # 60 vehicles every 5 min: 0.2 vehicles/s
+        for i in range(60):
+            busy.on(t + 5 * i)
+            busy.off(t + 5 * i + 1)
+        t += 300
+        assert busy.report(t, 300) is not None
+    # Then nothing after 4 s before the end: at 0.2/s, more than 10 min of silence
+    # is beyond belief (min_quiet bounds it).
+    flags = []
+    for k in range(3):
+        t += 300
+        flags.append(json.loads(busy.report(t, 300))["dataQuality"])
+    assert flags == [[], ["detector-dead"], ["detector-dead"]]
+    quiet = Lane(2, "k", dead_after=3600, min_quiet=600)  # never saw a vehicle
+    quiet.start = T0
+    quiet.live = True
+    quiet.last_vehicle = T0
+    got = [json.loads(quiet.report(T0 + 300 * k, 300))["dataQuality"] for k in range(1, 15)]
+    assert got.count(["detector-dead"]) == 2  # only after the hour: 65 and 70 min
+
+
+def test_aggregates_and_bad_events_through_the_pipeline():
+    out = []
+    cfg = {"device_id": "st", "apikey": "k", "interval": 60, "traffic": {"lanes": []}}
+    p = traffic.build(cfg, None, lambda key, obj: out.append((key, json.loads(obj))))
+    assert p.event(T0 + 21, {"agg": [[3, 0.05, 100.0], None, [0, 0.0, None]], "period": 30})
+    assert p.event(T0 + 51, {"agg": [[5, 0.15, 90.0]], "period": 30})
+    assert not p.event(T0 + 52, {"something": "else"})
+    p.close(T0 + 52)
+    keys = [k for k, _ in out]
+    assert keys == ["k/st-l1", "k/st-l3"]
+    l1 = out[0][1]
+    assert l1["intensity"] == 8 and abs(l1["occupancy"] - 0.10) < 1e-4
+    assert abs(l1["averageVehicleSpeed"] - (3 * 100 + 5 * 90) / 8) < 0.06
+    assert "averageVehicleSpeed" not in out[1][1]
