@@ -67,6 +67,37 @@ class MagLane:
             self.lane.off(self.passes.end)
 
 
+class RadarLane:
+    """Speed readings of a radar: readings less than `gap` s apart are one vehicle,
+    whose speed is the burst's peak (the radar sees it best head-on)."""
+
+    def __init__(self, driver, lane, gap=0.5):
+        self.driver = driver
+        self.lane = lane
+        self.gap = gap
+        self._peak = 0.0
+        self._last = None
+        lane.live = True
+
+    def poll(self, t):
+        d = self.driver
+        while d.read():
+            if self._last is not None and t - self._last > self.gap:
+                self._flush()
+            v = abs(d.speed)
+            if v > self._peak:
+                self._peak = v
+            self._last = t
+        if self._last is not None and t - self._last > self.gap:
+            self._flush()
+
+    def _flush(self):
+        if self._peak > 0:
+            self.lane.speed(self._peak * 3.6)
+        self._peak = 0.0
+        self._last = None
+
+
 class TrafficPipeline:
     def __init__(self, cfg, emit, on_sample=None):
         self.cfg = cfg
@@ -76,7 +107,7 @@ class TrafficPipeline:
         self.lanes = {}  # lane id -> Lane
         self.presence = []
         self.mag = None
-        self.radar = []  # (driver, lane)
+        self.radar = []  # RadarLane
         self._end = None
         tc = cfg["traffic"] if isinstance(cfg.get("traffic"), dict) else {}
         self.tc = tc
@@ -111,9 +142,8 @@ class TrafficPipeline:
             now = ticks_us()
             for p in self.presence:
                 p.poll(t, now)
-        for driver, lane in self.radar:
-            while driver.read():
-                lane.speed(abs(driver.speed) * 3.6)
+        for r in self.radar:
+            r.poll(t)
 
     def event(self, t, ev):
         if "mag" in ev and self.mag is not None:
@@ -155,5 +185,6 @@ def build(cfg, board, emit, on_sample=None):
                             tc.get("gap", 0.3), tc.get("autocalibrate", 0), spec.get("baseline"))
         if spec.get("radar"):
             from ops243 import OPS243
-            p.radar.append((OPS243(board.uart(spec["radar"])), lane))
+            p.radar.append(RadarLane(OPS243(board.uart(spec["radar"]), spec.get("radar_unit", "mps")),
+                                     lane, tc.get("radar_gap", 0.5)))
     return p

@@ -93,3 +93,26 @@ def test_aggregates_and_bad_events_through_the_pipeline():
     assert l1["intensity"] == 8 and abs(l1["occupancy"] - 0.10) < 1e-4
     assert abs(l1["averageVehicleSpeed"] - (3 * 100 + 5 * 90) / 8) < 0.06
     assert "averageVehicleSpeed" not in out[1][1]
+
+
+def test_a_radar_burst_is_one_vehicle_speed_its_peak():
+    from app.board_unix import Board
+    peak = 0.0
+    with open("tests/data/traffic/ops243_raw_speed_readings_fixture.csv", "rb") as f:
+        data = f.read()
+    for line in data.decode().split("\n"):
+        if line.strip():
+            peak = max(peak, abs(float(line.split(",")[2])))
+    board = Board({"uarts": {"radar": {}}}, feed=True)
+    out = []
+    cfg = {"device_id": "r", "apikey": "k", "interval": 60,
+           "traffic": {"lanes": [{"lane": 1, "radar": "radar"}]}}
+    p = traffic.build(cfg, board, lambda key, obj: out.append(json.loads(obj)))
+    p.poll(T0)
+    board.uart("radar").feed(data[:120])  # the burst arrives over two polls
+    p.poll(T0 + 0.2)
+    board.uart("radar").feed(data[120:])
+    p.poll(T0 + 0.4)
+    p.poll(T0 + 2)
+    p.close(T0 + 2)
+    assert len(out) == 1 and abs(out[0]["averageVehicleSpeed"] - peak * 3.6) < 0.06
