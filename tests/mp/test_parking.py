@@ -130,3 +130,43 @@ def test_remote_calibrate_reaches_the_spot_through_the_node():
     assert node.command("calibrate", {"seconds": "lots"}).startswith("error")
     assert node.command("calibrate", None) == "calibrating p3 over 2 s"
     assert node.command("reboot-the-city", {}) is None
+
+
+def test_a_spot_reads_its_qmc5883l_through_the_board_and_survives_bus_errors():
+    from i2cbus import RegisterBus
+
+    class FlakyBus(RegisterBus):
+        fail = False
+
+        def readfrom_mem_into(self, addr, reg, buf, addrsize=8):
+            if self.fail:
+                raise OSError(5)  # EIO: a real I2C bus hiccup
+            super().readfrom_mem_into(addr, reg, buf, addrsize)
+
+    bus = FlakyBus(0x0D)
+
+    class StandInBoard:
+        def i2c(self, name):
+            assert name == "main"
+            return bus
+
+    out = []
+    cfg = {"device_id": "q", "apikey": "k",
+           "parking": {"debounce": 2, "spots": [{"sensor": {"type": "qmc5883l", "i2c": "main"},
+                                                 "baseline": [100, -50, 400]}]}}
+    p = parking.build(cfg, StandInBoard(), lambda key, obj: out.append(json.loads(obj)))
+    bus.regs[6] = 0x01  # data ready
+    bus.regs[0:6] = bytes([100, 0, 0xCE, 0xFF, 0x90, 0x01])  # (100, -50, 400): the baseline
+    for i in range(30):
+        p.poll(T0 + i / 10)
+    bus.regs[4:6] = bytes([0xF4, 0x01])  # Z 500: a car
+    for i in range(30, 40):
+        p.poll(T0 + i / 10)
+    bus.fail = True
+    for i in range(40, 45):
+        p.poll(T0 + i / 10)  # a few failed reads change nothing
+    bus.fail = False
+    for i in range(45, 70):
+        p.poll(T0 + i / 10)
+    assert [o["status"] for o in out] == ["occupied"]
+    assert out[0]["TimeInstant"] == "2026-11-21T22:00:03Z"
