@@ -11,6 +11,7 @@
 from app import fiware
 from app.isotime import iso
 from app.magfield import FieldDeviation
+from app.magsensor import open_magnetometer, read_if_ready
 
 FREE = "free"
 OCCUPIED = "occupied"
@@ -107,14 +108,11 @@ class ParkingPipeline:
     def poll(self, t):
         self._beat(t)
         for s in self.spots:
-            d = s.driver
-            if d is not None:
-                try:
-                    if d.ready():
-                        s.sample(t, d.read(), self.emit)
-                except OSError:
-                    pass  # a bus error is one missing sample; a dead sensor times out below
-            s.check(t, self.emit)
+            if s.driver is not None:
+                values = read_if_ready(s.driver)
+                if values is not None:
+                    s.sample(t, values, self.emit)
+            s.check(t, self.emit)  # a dead sensor times out
 
     def event(self, t, ev):
         if "mag" not in ev:
@@ -166,12 +164,3 @@ def build(cfg, board, emit, on_sample=None):
         spots.append(spot)
     return ParkingPipeline(spots, pc.get("heartbeat", 600), emit, on_sample)
 
-
-def open_magnetometer(board, sensor):
-    kind = sensor.get("type", "qmc5883l")
-    i2c = board.i2c(sensor.get("i2c", "i2c0"))
-    if kind == "hmc5883l":
-        from hmc5883l import HMC5883L
-        return HMC5883L(i2c)
-    from qmc5883l import QMC5883L
-    return QMC5883L(i2c)

@@ -4,13 +4,15 @@
 # Inputs per lane (config "traffic" {"lanes": [...]}):
 #   presence  one or two digital detector inputs (loop-detector cards): count and
 #             time over the detector; with two inputs `spacing_m` apart, the speed
-#   magnetometer samples (replay events {"mag": [...]}): a pass = deviation rising and falling
-#   radar     a speed radar whose readings (km/h) give the lane's vehicle speeds
+#   magnetometer a QMC5883L/HMC5883L ({"type", "i2c"}) or replay events {"mag": [...],
+#             "lane": n}: a pass = the field's deviation rising and falling
+#   radar     an OPS243 on a UART: each burst of speed reports is one vehicle, its peak the speed
 # Recorded loop-detector aggregates (replay events {"agg": [[vehicles, occupancy,
 # km/h], ...], "period": s}) feed lanes 1..n directly.
 from app import fiware
 from app.lane import Lane
 from app.magfield import FieldDeviation
+from app.magsensor import open_magnetometer, read_if_ready
 from app.vehicle import PassDetector
 
 
@@ -47,8 +49,9 @@ class PresencePair:
 
 
 class MagLane:
-    def __init__(self, lane, axes, on, off, gap, calibrate, baseline):
+    def __init__(self, lane, axes, on, off, gap, calibrate, baseline, driver=None):
         self.lane = lane
+        self.driver = driver
         self.field = FieldDeviation(axes, baseline)
         self.passes = PassDetector(on, off, gap)
         self.calibrate_s = calibrate
@@ -65,6 +68,7 @@ class MagLane:
             self.lane.on(self.passes.start)
         elif r < 0:
             self.lane.off(self.passes.end)
+        return r
 
 
 class RadarLane:
@@ -106,7 +110,7 @@ class TrafficPipeline:
         self.interval = cfg.get("interval", 300)
         self.lanes = {}  # lane id -> Lane
         self.presence = []
-        self.mag = None
+        self.mag = {}  # lane id -> MagLane
         self.radar = []  # RadarLane
         self._end = None
         tc = cfg["traffic"] if isinstance(cfg.get("traffic"), dict) else {}
@@ -144,11 +148,21 @@ class TrafficPipeline:
                 p.poll(t, now)
         for r in self.radar:
             r.poll(t)
+        for m in self.mag.values():
+            if m.driver is not None:
+                values = read_if_ready(m.driver)
+                if values is not None:
+                    m.sample(t, values)
 
     def event(self, t, ev):
-        if "mag" in ev and self.mag is not None:
+        if "mag" in ev:
+            m = self.mag.get(ev.get("lane", 1))
+            if m is None:
+                return False
             self._roll(t)
-            self.mag.sample(t, ev["mag"])
+            m.sample(t, ev["mag"])
+            if self.on_sample:
+                self.on_sample(t, {"lane": m.lane.id, "dev": m.field.dev, "present": m.passes.present})
             return True
         if "agg" in ev:
             self._roll(t)
@@ -181,8 +195,11 @@ def build(cfg, board, emit, on_sample=None):
             p.presence.append(PresencePair(lane, rings, spec.get("spacing_m", 0)))
             lane.live = True
         if spec.get("magnetometer"):
-            p.mag = MagLane(lane, spec.get("axes", 3), tc.get("threshold", 16), tc.get("release", 8),
-                            tc.get("gap", 0.3), tc.get("autocalibrate", 0), spec.get("baseline"))
+            sensor = spec["magnetometer"]
+            driver = open_magnetometer(board, sensor) if isinstance(sensor, dict) else None
+            p.mag[lane.id] = MagLane(lane, spec.get("axes", 3), tc.get("threshold", 16),
+                                     tc.get("release", 8), tc.get("gap", 0.3),
+                                     tc.get("autocalibrate", 0), spec.get("baseline"), driver)
         if spec.get("radar"):
             from ops243 import OPS243
             p.radar.append(RadarLane(OPS243(board.uart(spec["radar"]), spec.get("radar_unit", "mps")),
