@@ -9,6 +9,7 @@ from app.board_unix import Board
 from app.memlog import MemLog
 from app.node import Node
 from app.uplink import Uplink
+from mpvehicles import pass_vehicles
 
 VEHICLES = 40
 
@@ -38,11 +39,7 @@ class HeldTransport:
 def detector_card(ring, transport, done):
     while not transport.holding:
         time.sleep_ms(5)
-    for _ in range(VEHICLES):
-        ring.push(time.ticks_us(), 1)
-        time.sleep_ms(30)
-        ring.push(time.ticks_us(), 0)
-        time.sleep_ms(30)
+    pass_vehicles(ring, VEHICLES, 30)
     passed_while_held = transport.holding
     transport.gate.release()  # the network comes back
     done.append(passed_while_held)
