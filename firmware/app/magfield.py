@@ -14,11 +14,13 @@ def _med3(a, b, c):
 
 
 class FieldDeviation:
-    """Feed raw int axes (3 per sensor, several sensors side by side); read `dev`:
-    the largest, over sensors, of the sum of |filtered axis - baseline| in counts."""
+    """Feed raw int axes (`group` per sensor, several sensors side by side); read `dev`:
+    the largest, over sensors, of the sum of |filtered axis - baseline| in counts.
+    A magnetometer has 3 axes per sensor; a ranger 1 (mm)."""
 
-    def __init__(self, axes, baseline=None):
+    def __init__(self, axes, baseline=None, group=3):
         self.axes = axes
+        self.group = group
         self._w = [[0] * axes, [0] * axes, [0] * axes]  # last three raw samples
         self._i = 0
         self._seen = 0
@@ -76,10 +78,19 @@ class FieldDeviation:
             return -1
         bi = self._base_i
         dev = 0
-        for s in range(0, self.axes, 3):
-            d = abs(f[s] - bi[s]) + abs(f[s + 1] - bi[s + 1]) + abs(f[s + 2] - bi[s + 2])
-            if d > dev:
-                dev = d
+        if self.group == 3:
+            for s in range(0, self.axes, 3):
+                d = abs(f[s] - bi[s]) + abs(f[s + 1] - bi[s + 1]) + abs(f[s + 2] - bi[s + 2])
+                if d > dev:
+                    dev = d
+        else:
+            g = self.group
+            for s in range(0, self.axes, g):
+                d = 0
+                for k in range(s, s + g):
+                    d += abs(f[k] - bi[k])
+                if d > dev:
+                    dev = d
         self.dev = dev
         return dev
 

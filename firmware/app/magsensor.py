@@ -1,6 +1,7 @@
-# The magnetometer a parking spot or traffic lane reads on a board:
-# config {"type": "qmc5883l" | "hmc5883l", "i2c": "<bus name in the board profile>",
-#         "rate": Hz, "gauss": range}.
+# The sensor a parking spot or traffic lane reads on a board:
+# magnetometer {"type": "qmc5883l" | "hmc5883l", "i2c": "<bus in the board profile>",
+#               "rate": Hz, "gauss": range};
+# ranger (overhead, a spot seen from a lamp post) {"type": "vl53l1x", "i2c": "<bus>"}.
 
 
 def open_magnetometer(board, sensor):
@@ -23,3 +24,29 @@ def read_if_ready(driver):
     except OSError:
         pass
     return None
+
+
+class RangerSamples:
+    """A ranger as a one-axis sample source: [distance mm]; no valid echo, no sample."""
+
+    def __init__(self, ranger):
+        self.ranger = ranger
+        self.sample = [0]
+
+    def ready(self):
+        return self.ranger.ready()
+
+    def read(self):
+        mm = self.ranger.read_mm()
+        if mm is None:
+            return None
+        self.sample[0] = mm
+        return self.sample
+
+
+def open_ranger(board, sensor):
+    kind = sensor.get("type", "vl53l1x")
+    if kind != "vl53l1x":
+        raise ValueError("unknown ranger type %r" % kind)
+    from vl53l1x import VL53L1X
+    return RangerSamples(VL53L1X(board.i2c(sensor.get("i2c", "main"))))

@@ -11,7 +11,14 @@
 from app import fiware
 from app.isotime import iso
 from app.magfield import FieldDeviation
-from app.magsensor import open_magnetometer, read_if_ready
+from app.magsensor import open_magnetometer, open_ranger, read_if_ready
+
+MAGNETOMETER_DEFAULTS = {"threshold": 16, "release": 8, "fault": 4000, "debounce": 10,
+                         "drift": 900, "timeout": 10, "autocalibrate": 0}
+# An overhead ranger sees the road at a fixed distance and a car's roof or
+# bonnet 0.5 to 1.5 m nearer: deviations in mm.
+RANGER_DEFAULTS = {"threshold": 400, "release": 200, "fault": 1000000, "debounce": 10,
+                   "drift": 900, "timeout": 10, "autocalibrate": 0}
 
 FREE = "free"
 OCCUPIED = "occupied"
@@ -22,17 +29,24 @@ class Spot:
     def __init__(self, n, key, pc, spec):
         self.n = n
         self.key = key
-        self.on = pc.get("threshold", 16)  # counts of deviation: a vehicle is there
-        self.off = pc.get("release", 8)  # ... and has gone (hysteresis)
-        self.fault = pc.get("fault", 4000)  # counts: beyond any vehicle, a broken sensor
-        self.debounce = pc.get("debounce", 10)
-        self.drift = pc.get("drift", 900)  # s time constant of baseline tracking while free
-        self.timeout = pc.get("timeout", 10)  # s without samples: unknown
-        self.field = FieldDeviation(spec.get("axes", 3), spec.get("baseline"))
+        ranging = "ranger" in spec
+        defaults = RANGER_DEFAULTS if ranging else MAGNETOMETER_DEFAULTS
+
+        def get(name):  # the spot's own setting, else the section's, else the sensor kind's
+            return spec.get(name, pc.get(name, defaults.get(name)))
+
+        self.on = get("threshold")  # deviation (counts or mm): a vehicle is there
+        self.off = get("release")  # ... and has gone (hysteresis)
+        self.fault = get("fault")  # beyond any vehicle: a broken sensor
+        self.debounce = get("debounce")
+        self.drift = get("drift")  # s time constant of baseline tracking while free
+        self.timeout = get("timeout")  # s without samples: unknown
+        self.field = FieldDeviation(spec.get("axes", 1 if ranging else 3), spec.get("baseline"),
+                                    1 if ranging else 3)
         self.status = FREE if self.field.base is not None else UNKNOWN
         self._cand = None
         self._cand_since = 0
-        self._cal_request = pc.get("autocalibrate", 0) if self.field.base is None else 0
+        self._cal_request = get("autocalibrate") if self.field.base is None else 0
         self._next_track = 0
         self.changes = 0
         self.driver = None
@@ -158,9 +172,10 @@ def build(cfg, board, emit, on_sample=None):
         n = spec.get("spot", i + 1)
         key = fiware.key(cfg, "parking", "%s-p%d" % (cfg["device_id"], n))
         spot = Spot(n, key, pc, spec)
-        sensor = spec.get("sensor")
-        if sensor:
-            spot.driver = open_magnetometer(board, sensor)
+        if spec.get("sensor"):
+            spot.driver = open_magnetometer(board, spec["sensor"])
+        elif spec.get("ranger"):
+            spot.driver = open_ranger(board, spec["ranger"])
         spots.append(spot)
     return ParkingPipeline(spots, pc.get("heartbeat", 600), emit, on_sample)
 

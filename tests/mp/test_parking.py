@@ -170,3 +170,32 @@ def test_a_spot_reads_its_qmc5883l_through_the_board_and_survives_bus_errors():
         p.poll(T0 + i / 10)
     assert [o["status"] for o in out] == ["occupied"]
     assert out[0]["TimeInstant"] == "2026-11-21T22:00:03Z"
+
+
+def test_a_spot_seen_from_above_by_a_vl53l1x():
+    from i2cbus import RegisterBus
+    bus = RegisterBus(0x29, {0x010F: b"\xea\xcc", 0x00E5: b"\x01", 0x0031: b"\x01"},
+                      status=(0x0031, 0x0089, 0x0096, 0x0097))
+
+    class StandInBoard:
+        def i2c(self, name):
+            return bus
+
+    out = []
+    cfg = {"device_id": "v", "apikey": "k",
+           "parking": {"debounce": 3, "autocalibrate": 2, "spots": [{"ranger": {"i2c": "main"}}]}}
+    p = parking.build(cfg, StandInBoard(), lambda key, obj: out.append(json.loads(obj)))
+
+    def range_for(seconds, t0, mm, raw_status=0x09):
+        bus.regs[0x96:0x98] = bytes([mm >> 8, mm & 0xFF])
+        bus.regs[0x89] = raw_status
+        for i in range(seconds * 10):
+            p.poll(t0 + i / 10)
+        return t0 + seconds
+
+    t = range_for(5, T0, 3500)  # the road 3.5 m below
+    t = range_for(2, t, 2100, raw_status=0x04)  # signal fail: not a reading
+    t = range_for(10, t, 3480)
+    t = range_for(10, t, 2000)  # a car roof 1.5 m nearer
+    assert [(o["TimeInstant"][11:], o["status"]) for o in out] == [
+        ("22:00:02Z", "free"), ("22:00:17Z", "occupied")]
