@@ -138,3 +138,13 @@ def test_pems_station_option_replays_one_node():
     lines = replay(PEMS, "--interval", "3600", "--station", "500004")
     devices = {d for d, _ in readings(lines)}
     assert devices == {"500004-l1", "500004-l2"}
+
+
+def test_a_damaged_pems_line_is_a_clear_error(tmp_path):
+    bad = tmp_path / "d05_text_station_raw_damaged.txt"
+    with gzip.open(PEMS, "rt") as f:
+        good = [next(f) for _ in range(3)]
+    bad.write_text(good[0] + good[1] + "01/21/2012 00:00:51,500004,1,zz,65\n")
+    proc = subprocess.run([sys.executable, "-m", "host_tools", "replay", str(bad)], cwd=ROOT,
+                          capture_output=True, text=True)
+    assert proc.returncode != 0 and "3: not a PeMS raw line" in proc.stderr

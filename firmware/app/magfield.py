@@ -13,6 +13,16 @@ def _med3(a, b, c):
     return a if a > b else b
 
 
+def valid_sample(values, axes):
+    """A recorded sample (replay event) fit to feed: at least `axes` ints."""
+    if not isinstance(values, (list, tuple)) or len(values) < axes:
+        return False
+    for k in range(axes):
+        if not isinstance(values[k], int):
+            return False
+    return True
+
+
 class FieldDeviation:
     """Feed raw int axes (`group` per sensor, several sensors side by side); read `dev`:
     the largest, over sensors, of the sum of |filtered axis - baseline| in counts.

@@ -10,7 +10,7 @@
 # rolling over a bay is not parking.
 from app import fiware
 from app.isotime import iso
-from app.magfield import FieldDeviation
+from app.magfield import FieldDeviation, valid_sample
 from app.magsensor import open_magnetometer, open_ranger, read_if_ready
 
 MAGNETOMETER_DEFAULTS = {"threshold": 16, "release": 8, "fault": 4000, "debounce": 10,
@@ -110,6 +110,7 @@ class ParkingPipeline:
         self.emit = emit
         self.on_sample = on_sample
         self._next_hb = None
+        self.bad_events = 0  # recorded samples that were not samples
 
     def _beat(self, t):
         if self._next_hb is None:
@@ -135,6 +136,9 @@ class ParkingPipeline:
         n = ev.get("spot", 1)
         for s in self.spots:
             if s.n == n:
+                if not valid_sample(ev["mag"], s.field.axes):
+                    self.bad_events += 1
+                    return True
                 s.sample(t, ev["mag"], self.emit)
                 if self.on_sample:
                     self.on_sample(t, {"spot": n, "dev": s.field.dev, "status": s.status})

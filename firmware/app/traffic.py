@@ -11,7 +11,7 @@
 # km/h], ...], "period": s}) feed lanes 1..n directly.
 from app import fiware
 from app.lane import Lane
-from app.magfield import FieldDeviation
+from app.magfield import FieldDeviation, valid_sample
 from app.magsensor import open_magnetometer, read_if_ready
 from app.vehicle import PassDetector
 
@@ -113,6 +113,7 @@ class TrafficPipeline:
         self.mag = {}  # lane id -> MagLane
         self.radar = []  # RadarLane
         self._end = None
+        self.bad_events = 0  # recorded events that could not be used
         tc = cfg["traffic"] if isinstance(cfg.get("traffic"), dict) else {}
         self.tc = tc
 
@@ -159,6 +160,9 @@ class TrafficPipeline:
             m = self.mag.get(ev.get("lane", 1))
             if m is None:
                 return False
+            if not valid_sample(ev["mag"], m.field.axes):
+                self.bad_events += 1
+                return True
             self._roll(t)
             m.sample(t, ev["mag"])
             if self.on_sample:
@@ -167,9 +171,19 @@ class TrafficPipeline:
         if "agg" in ev:
             self._roll(t)
             period = ev.get("period", 30)
-            for i, a in enumerate(ev["agg"]):
-                if a is not None:
-                    self.lane(i + 1).aggregate(t, period, a[0], a[1], a[2] if len(a) > 2 else None)
+            for i, a in enumerate(ev["agg"] if isinstance(ev["agg"], list) else ()):
+                if a is None:
+                    continue
+                try:
+                    vehicles, occ = int(a[0]), float(a[1])
+                    kmh = float(a[2]) if len(a) > 2 and a[2] is not None else None
+                except (TypeError, ValueError, IndexError):
+                    self.bad_events += 1
+                    continue
+                if vehicles < 0 or not 0 <= occ <= 1 or period <= 0:
+                    self.bad_events += 1
+                    continue
+                self.lane(i + 1).aggregate(t, period, vehicles, occ, kmh)
             return True
         return False
 

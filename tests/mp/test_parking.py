@@ -199,3 +199,12 @@ def test_a_spot_seen_from_above_by_a_vl53l1x():
     t = range_for(10, t, 2000)  # a car roof 1.5 m nearer
     assert [(o["TimeInstant"][11:], o["status"]) for o in out] == [
         ("22:00:02Z", "free"), ("22:00:17Z", "occupied")]
+
+
+def test_malformed_recorded_samples_are_counted_and_skipped():
+    p, out = make(autocalibrate=1)
+    for ev in ({"mag": [1, 2]}, {"mag": "xyz"}, {"mag": [1.5, 2, 3]}, {"mag": None}):
+        assert p.event(T0, ev)
+    assert p.bad_events == 4 and out == []
+    feed(p, T0, 2)
+    assert statuses(out) == [("22:00:01", "free")]

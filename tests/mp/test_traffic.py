@@ -116,3 +116,17 @@ def test_a_radar_burst_is_one_vehicle_speed_its_peak():
     p.poll(T0 + 2)
     p.close(T0 + 2)
     assert len(out) == 1 and abs(out[0]["averageVehicleSpeed"] - peak * 3.6) < 0.06
+
+
+def test_malformed_recorded_events_are_counted_and_skipped():
+    out = []
+    cfg = {"device_id": "g", "apikey": "k", "interval": 60,
+           "traffic": {"lanes": [{"lane": 1, "magnetometer": True, "baseline": [0, 0, 0]}]}}
+    p = traffic.build(cfg, None, lambda key, obj: out.append(json.loads(obj)))
+    for ev in ({"mag": [1, 2]}, {"mag": "garbage"}, {"mag": [1, "x", 3]}, {"mag": None},
+               {"agg": [["a", 0.1]]}, {"agg": [[3, 7.5, None]]}, {"agg": [[-1, 0.1]]}, {"agg": 5}):
+        assert p.event(T0 + 1, ev)
+    assert p.bad_events == 7  # {"agg": 5} holds no lane at all
+    p.event(T0 + 2, {"mag": [0, 0, 1]})
+    p.close(T0 + 2)
+    assert [o["intensity"] for o in out] == [0]
