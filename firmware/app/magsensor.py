@@ -1,5 +1,5 @@
 # The sensor a parking spot or traffic lane reads on a board:
-# magnetometer {"type": "qmc5883l" | "hmc5883l", "i2c": "<bus in the board profile>",
+# magnetometer {"type": "qmc5883l" | "hmc5883l" | "lis3mdl", "i2c": "<bus in the board profile>",
 #               "rate": Hz, "gauss": range};
 # ranger (overhead, a spot seen from a lamp post) {"type": "vl53l1x", "i2c": "<bus>"}.
 
@@ -10,6 +10,9 @@ def open_magnetometer(board, sensor):
     if kind == "hmc5883l":
         from hmc5883l import HMC5883L
         return HMC5883L(i2c, rate=sensor.get("rate", 75), gauss=sensor.get("gauss", 1.3))
+    if kind == "lis3mdl":
+        from lis3mdl import LIS3MDL
+        return LIS3MDL(i2c, rate=sensor.get("rate", 80), gauss=sensor.get("gauss", 4))
     if kind == "qmc5883l":
         from qmc5883l import QMC5883L
         return QMC5883L(i2c, rate=sensor.get("rate", 50), gauss=sensor.get("gauss", 2))
