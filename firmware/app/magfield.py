@@ -112,3 +112,23 @@ class FieldDeviation:
         for k in range(self.axes):
             base[k] += (self.f[k] - base[k]) * fraction
             self._base_i[k] = int(round(base[k]))
+
+
+def calibrate_command(params, key, targets, prefix):
+    """The `calibrate` command for a set of detectors {n: obj with calibrate(seconds)}:
+    params {"<key>": n (default all), "seconds": s (default 2)} -> result text."""
+    seconds = 2
+    which = None
+    if isinstance(params, dict):
+        seconds = params.get("seconds", seconds)
+        which = params.get(key)
+    if not isinstance(seconds, (int, float)) or not 0 < seconds <= 600:
+        return "error: seconds must be more than 0 and at most 600"
+    done = []
+    for n in sorted(targets):
+        if which is None or n == which:
+            targets[n].calibrate(seconds)
+            done.append("%s%d" % (prefix, n))
+    if not done:
+        return "error: no %s %s" % (key, which)
+    return "calibrating %s over %s s" % (",".join(done), seconds)

@@ -10,7 +10,7 @@
 # rolling over a bay is not parking.
 from app import fiware
 from app.isotime import iso
-from app.magfield import FieldDeviation, valid_sample
+from app.magfield import FieldDeviation, calibrate_command, valid_sample
 from app.magsensor import open_magnetometer, open_ranger, read_if_ready
 
 MAGNETOMETER_DEFAULTS = {"threshold": 16, "release": 8, "fault": 4000, "debounce": 10,
@@ -149,23 +149,9 @@ class ParkingPipeline:
         pass
 
     def command(self, name, params):
-        if name != "calibrate":
-            return None
-        seconds = 2
-        which = None
-        if isinstance(params, dict):
-            seconds = params.get("seconds", seconds)
-            which = params.get("spot")
-        if not isinstance(seconds, (int, float)) or not 0 < seconds <= 600:
-            return "error: seconds must be 1..600"
-        done = []
-        for s in self.spots:
-            if which is None or s.n == which:
-                s.calibrate(seconds)
-                done.append("p%d" % s.n)
-        if not done:
-            return "error: no spot %s" % which
-        return "calibrating %s over %s s" % (",".join(done), seconds)
+        if name != "calibrate" or (isinstance(params, dict) and "lane" in params):
+            return None  # a traffic lane's calibration
+        return calibrate_command(params, "spot", {s.n: s for s in self.spots}, "p")
 
 
 def build(cfg, board, emit, on_sample=None):

@@ -11,7 +11,7 @@
 # km/h], ...], "period": s}) feed lanes 1..n directly.
 from app import fiware
 from app.lane import Lane
-from app.magfield import FieldDeviation, valid_sample
+from app.magfield import FieldDeviation, calibrate_command, valid_sample
 from app.magsensor import open_magnetometer, read_if_ready
 from app.vehicle import PassDetector
 
@@ -54,15 +54,17 @@ class MagLane:
         self.driver = driver
         self.field = FieldDeviation(axes, baseline)
         self.passes = PassDetector(on, off, gap)
-        self.calibrate_s = calibrate
-        self._started = False
+        self._cal_request = calibrate if self.field.base is None else 0
         lane.live = True
 
+    def calibrate(self, seconds):
+        """Take a new baseline over the next `seconds` of samples (the lane empty)."""
+        self._cal_request = seconds
+
     def sample(self, t, values):
-        if not self._started:
-            self._started = True
-            if self.field.base is None and self.calibrate_s:
-                self.field.calibrate(t, self.calibrate_s)
+        if self._cal_request:
+            self.field.calibrate(t, self._cal_request)
+            self._cal_request = 0
         r = self.passes.update(t, self.field.update(t, values))
         if r > 0:
             self.lane.on(self.passes.start)
@@ -190,6 +192,11 @@ class TrafficPipeline:
     def close(self, t):
         if self._end is not None:
             self._report(self._end)
+
+    def command(self, name, params):
+        if name != "calibrate" or not self.mag:
+            return None
+        return calibrate_command(params, "lane", self.mag, "l")
 
     def _report(self, t_end):
         for n in sorted(self.lanes):

@@ -130,3 +130,25 @@ def test_malformed_recorded_events_are_counted_and_skipped():
     p.event(T0 + 2, {"mag": [0, 0, 1]})
     p.close(T0 + 2)
     assert [o["intensity"] for o in out] == [0]
+
+
+def test_calibrate_command_reaches_magnetometer_lanes_and_spots_by_name():
+    from app.memlog import MemLog
+    from app.node import Node
+    cfg = {"device_id": "c", "apikey": "k",
+           "parking": {"spots": [{"spot": 1}]},
+           "traffic": {"lanes": [{"lane": 2, "magnetometer": True}]}}
+    node = Node(cfg, None, MemLog())
+    assert node.command("calibrate", {"lane": 2, "seconds": 1}) == "calibrating l2 over 1 s"
+    assert node.command("calibrate", {"spot": 1}) == "calibrating p1 over 2 s"
+    assert node.command("calibrate", {"lane": 7}).startswith("error: no lane")
+    assert node.command("calibrate", {"lane": 2, "seconds": -3}).startswith("error")
+    # The lane takes its baseline from the next second of samples, then counts.
+    out = []
+    lanes = traffic.build(cfg, None, lambda key, obj: out.append(json.loads(obj)))
+    lanes.command("calibrate", {"lane": 2, "seconds": 1})
+    for i in range(40):
+        z = 300 if 20 <= i < 25 else 50  # a car at 2.0-2.5 s
+        lanes.event(T0 + i / 10, {"mag": [10, -8, z], "lane": 2})
+    lanes.close(T0 + 4)
+    assert [o["intensity"] for o in out] == [1]
