@@ -152,3 +152,28 @@ def test_calibrate_command_reaches_magnetometer_lanes_and_spots_by_name():
         lanes.event(T0 + i / 10, {"mag": [10, -8, z], "lane": 2})
     lanes.close(T0 + 4)
     assert [o["intensity"] for o in out] == [1]
+
+
+def test_a_magnetometer_lane_reads_its_hmc5883l_through_the_board():
+    from i2cbus import RegisterBus
+    bus = RegisterBus(0x1E, {0x09: b"\x01"})  # RDY
+
+    class StandInBoard:
+        def i2c(self, name):
+            return bus
+
+    out = []
+    cfg = {"device_id": "h", "apikey": "k", "interval": 10,
+           "traffic": {"lanes": [{"lane": 1, "magnetometer": {"type": "hmc5883l", "i2c": "main"},
+                                  "baseline": [100, 200, -300]}]}}
+    p = traffic.build(cfg, StandInBoard(), lambda key, obj: out.append(json.loads(obj)))
+
+    def field(x, y, z):  # registers X, Z, Y big-endian
+        bus.regs[3:9] = bytes([x >> 8 & 0xFF, x & 0xFF, z >> 8 & 0xFF, z & 0xFF, y >> 8 & 0xFF, y & 0xFF])
+
+    for i in range(100):
+        field(100, 200, -300 + (80 if i % 30 in (10, 11, 12) else 0))  # three cars, 0.3 s each
+        p.poll(T0 + i / 10)
+    p.close(T0 + 10)
+    assert [o["intensity"] for o in out] == [3]
+    assert abs(out[0]["occupancy"] - 3 * 0.3 / 10) < 0.011
