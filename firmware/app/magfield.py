@@ -5,6 +5,10 @@
 # bad sample can never move the deviation.
 
 
+FIX_BITS = 12
+FIX = 1 << FIX_BITS
+
+
 def _med3(a, b, c):
     if a > b:
         a, b = b, a
@@ -35,8 +39,9 @@ class FieldDeviation:
         self._i = 0
         self._seen = 0
         self.f = [0] * axes  # median-filtered sample
-        self.base = None  # float baseline per axis, None until calibrated
-        self._base_i = [0] * axes  # rounded copy for the hot path
+        self.calibrated = False
+        self._base_fx = [0] * axes  # baseline in 1/FIX counts: drift tracking without floats
+        self._base_i = [0] * axes  # rounded to counts, for the hot path
         self._cal_sum = [0] * axes
         self._cal_n = 0
         self._cal_until = None
@@ -46,17 +51,30 @@ class FieldDeviation:
             self.set_baseline(baseline)
 
     def set_baseline(self, values):
-        self.base = [float(v) for v in values]
         for k in range(self.axes):
-            self._base_i[k] = int(round(self.base[k]))
+            self._base_fx[k] = int(round(values[k] * FIX))
+            self._base_i[k] = int(round(values[k]))
+        self.calibrated = True
+
+    @property
+    def base(self):
+        """The baseline per axis in counts (None until calibrated)."""
+        return [b / FIX for b in self._base_fx] if self.calibrated else None
 
     def calibrate(self, t, seconds):
         """Take a new baseline from the samples of the next `seconds` (the bay or lane empty)."""
-        self.base = None
+        self.calibrated = False
         for k in range(self.axes):
             self._cal_sum[k] = 0
         self._cal_n = 0
         self._cal_until = t + seconds
+
+    def _finish_calibration(self):
+        # Kept out of update(): a comprehension closing over a local would make
+        # update() allocate a cell on every call.
+        n = self._cal_n
+        self.set_baseline([v / n for v in self._cal_sum])
+        self._cal_until = None
 
     @property
     def calibrating(self):
@@ -80,10 +98,8 @@ class FieldDeviation:
                     self._cal_sum[k] += f[k]
                 self._cal_n += 1
             if t >= self._cal_until and self._cal_n:
-                n = self._cal_n
-                self.set_baseline([s / n for s in self._cal_sum])
-                self._cal_until = None
-        if self.base is None:
+                self._finish_calibration()
+        if not self.calibrated:
             self.dev = -1
             return -1
         bi = self._base_i
@@ -104,14 +120,17 @@ class FieldDeviation:
         self.dev = dev
         return dev
 
-    def track(self, fraction):
-        """Move the baseline `fraction` of the way to the current field (slow drift while empty)."""
-        if self.base is None:
+    def track(self, tau):
+        """Move the baseline 1/tau of the way to the current field (slow drift while
+        empty, called once a second: tau is the time constant in seconds).  Integer
+        arithmetic: on the device a float is a heap object."""
+        if not self.calibrated:
             return
-        base = self.base
+        b = self._base_fx
         for k in range(self.axes):
-            base[k] += (self.f[k] - base[k]) * fraction
-            self._base_i[k] = int(round(base[k]))
+            d = self.f[k] * FIX - b[k]
+            b[k] += d // tau if d >= 0 else -(-d // tau)
+            self._base_i[k] = (b[k] + FIX // 2) >> FIX_BITS
 
 
 def calibrate_command(params, key, targets, prefix):

@@ -39,15 +39,16 @@ class Spot:
         self.off = get("release")  # ... and has gone (hysteresis)
         self.fault = get("fault")  # beyond any vehicle: a broken sensor
         self.debounce = get("debounce")
-        self.drift = get("drift")  # s time constant of baseline tracking while free
+        self.drift = max(1, int(get("drift")))  # s time constant of baseline tracking while free
         self.timeout = get("timeout")  # s without samples: unknown
         self.field = FieldDeviation(spec.get("axes", 1 if ranging else 3), spec.get("baseline"),
                                     1 if ranging else 3)
-        self.status = FREE if self.field.base is not None else UNKNOWN
+        self.status = FREE if self.field.calibrated else UNKNOWN
         self._cand = None
         self._cand_since = 0
-        self._cal_request = get("autocalibrate") if self.field.base is None else 0
-        self._next_track = 0
+        self._cand_until = 0  # compared, not subtracted: on the device a float difference allocates
+        self._cal_request = get("autocalibrate") if not self.field.calibrated else 0
+        self._tracked_s = 0  # the second of the last drift step
         self.changes = 0
         self.driver = None
 
@@ -77,13 +78,14 @@ class Spot:
             raw = OCCUPIED if dev > self.on else FREE
         if raw == self.status:
             self._cand = None
-            if raw == FREE and dev < self.off and t >= self._next_track:
-                f.track(1.0 / self.drift)
-                self._next_track = t + 1
+            if raw == FREE and dev < self.off and int(t) != self._tracked_s:
+                f.track(self.drift)
+                self._tracked_s = int(t)
         elif raw != self._cand:
             self._cand = raw
             self._cand_since = t
-        elif t - self._cand_since >= self.debounce:
+            self._cand_until = t + self.debounce
+        elif t >= self._cand_until:
             self._cand = None
             self._set(self._cand_since, raw, emit)
 

@@ -54,7 +54,7 @@ class MagLane:
         self.driver = driver
         self.field = FieldDeviation(axes, baseline)
         self.passes = PassDetector(on, off, gap)
-        self._cal_request = calibrate if self.field.base is None else 0
+        self._cal_request = calibrate if not self.field.calibrated else 0
         lane.live = True
 
     def calibrate(self, seconds):

@@ -13,6 +13,8 @@ class PassDetector:
         self.present = False
         self.start = None  # when the present vehicle arrived
         self._below = None  # when the deviation last fell below `off`
+        self._below_until = 0  # ... plus the gap (compared, not subtracted: no float per sample)
+        self.end = None  # when the last vehicle left
 
     def update(self, t, dev):
         """-> 1 when a vehicle arrives (at self.start), -1 when it has left
@@ -31,7 +33,8 @@ class PassDetector:
             return 0
         if self._below is None:
             self._below = t
-        if t - self._below >= self.gap:
+            self._below_until = t + self.gap
+        if t >= self._below_until:
             self.present = False
             self.end = self._below
             return -1

@@ -208,3 +208,17 @@ def test_malformed_recorded_samples_are_counted_and_skipped():
     assert p.bad_events == 4 and out == []
     feed(p, T0, 2)
     assert statuses(out) == [("22:00:01", "free")]
+
+
+def test_a_steady_spot_allocates_nothing_per_sample():
+    from mpalloc import steady_samples_allocate
+    # On the device a float or a list per sample would be garbage at 10-200 Hz.
+    p, out = make(autocalibrate=1, debounce=2)
+    t = feed(p, T0, 3)
+    spot = p.spots[0]
+    free_ts = [t + i / 10 for i in range(30)]  # includes drift steps at whole seconds
+    assert steady_samples_allocate(lambda t, v: spot.sample(t, v, p.emit), free_ts, [15, -8, 52]) == 0
+    t = feed(p, free_ts[-1] + 0.1, 5, dz=40)  # parked
+    assert statuses(out)[-1][1] == "occupied"
+    parked_ts = [t + i / 10 for i in range(30)]
+    assert steady_samples_allocate(lambda t, v: spot.sample(t, v, p.emit), parked_ts, [14, -8, 92]) == 0

@@ -177,3 +177,20 @@ def test_a_magnetometer_lane_reads_its_hmc5883l_through_the_board():
     p.close(T0 + 10)
     assert [o["intensity"] for o in out] == [3]
     assert abs(out[0]["occupancy"] - 3 * 0.3 / 10) < 0.011
+
+
+def test_magnetometer_lane_samples_allocate_nothing_between_and_during_passes():
+    from mpalloc import steady_samples_allocate
+    cfg = {"device_id": "a", "apikey": "k", "interval": 60,
+           "traffic": {"lanes": [{"lane": 1, "magnetometer": True, "baseline": [10, -8, 50]}]}}
+    p = traffic.build(cfg, None, lambda key, obj: None)
+    m = p.mag[1]
+    for i in range(5):
+        m.sample(T0 + i / 10, [10, -8, 50])
+    quiet = [T0 + 1 + i / 100 for i in range(50)]
+    assert steady_samples_allocate(m.sample, quiet, [10, -8, 51]) == 0
+    for i in range(5):
+        m.sample(T0 + 2 + i / 100, [10, -8, 150])  # a vehicle arrives
+    assert m.passes.present
+    over = [T0 + 3 + i / 100 for i in range(50)]
+    assert steady_samples_allocate(m.sample, over, [10, -8, 150]) == 0
