@@ -34,6 +34,11 @@ def add_arguments(p):
     p.add_argument("--format", choices=sorted(recordings.FORMATS), help="force the recording format")
     p.add_argument("--device", default="replay-1", help="device id the node publishes as")
     p.add_argument("--apikey", default="smartnode")
+    p.add_argument("--as", dest="as_", choices=("parking", "traffic"),
+                   help="what a magnetometer recording feeds: a parking spot or a traffic lane")
+    p.add_argument("--calibrate", type=float, default=1.0,
+                   help="magnetometer recordings: seconds at the start taken as the empty baseline")
+    p.add_argument("--station", help="PeMS recordings: replay only this station (default: all)")
 
 
 def build_stream(args, fileobj):

@@ -34,5 +34,13 @@ class Board:
         """An output pin (a sensor's SET or enable line)."""
         return machine.Pin(number, machine.Pin.OUT)
 
+    def presence(self, name):
+        """A presence input (loop-detector card contact) on the profile's pin `name`."""
+        from presence import Presence
+        s = self.profile["inputs"][name]
+        pull = machine.Pin.PULL_UP if s.get("pull_up") else None
+        return Presence(machine.Pin(s["pin"], machine.Pin.IN, pull), s.get("ring", 128),
+                        s.get("active", 1))
+
     def now(self):
         return time.time() + _EPOCH

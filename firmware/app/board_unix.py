@@ -90,6 +90,15 @@ class Board:
         self.profile = profile
         self.feed = feed  # virtual time: UARTs are fed by the caller
         self._uarts = {}
+        self._inputs = {}
+
+    def presence(self, name):
+        """A presence input's edge ring; on the unix port the caller pushes the edges."""
+        r = self._inputs.get(name)
+        if r is None:
+            from presence import EdgeRing
+            r = self._inputs[name] = EdgeRing()
+        return r
 
     def uart(self, name):
         u = self._uarts.get(name)

@@ -5,7 +5,7 @@
 from app import record
 
 # config section -> module with build(cfg, board, emit, on_sample) -> pipeline
-PIPELINES = (("air", "app.air"),)
+PIPELINES = (("air", "app.air"), ("parking", "app.parking"), ("traffic", "app.traffic"))
 
 
 class Node:

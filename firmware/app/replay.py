@@ -4,6 +4,8 @@
 # Input (JSON lines): first {"config": {...}, "board": {...}}, then events
 #   {"t": <unix s>, "uart": "<name>", "hex": "<bytes>"}  bytes arriving on a UART
 #   {"t": <unix s>, ...}  any other event, offered to the pipelines (Node.event)
+#   an event with "node": "<id>" goes to a node of that device id (created on
+#   first use with the same config), so one recording can hold several nodes
 # Output (JSON lines): {"t": "<iso>", "topic": "...", "payload": <json>}
 #   and, when sampling is on, {"t": "<iso>", "sample": {...}}.
 import json
@@ -46,21 +48,31 @@ def run(lines, samples=False):
     def on_sample(t, s):
         out.write('{"t":"%s","sample":%s}\n' % (iso(t), json.dumps(s)))
 
-    node = Node(cfg, board, log, on_sample if samples else None)
+    hook = on_sample if samples else None
+    node = Node(cfg, board, log, hook)
+    nodes = {}
     uplink = Uplink(cfg, log, PrintTransport(clock))
     n = 0
     for line in lines:
         ev = json.loads(line)
         t = ev["t"]
         clock.t = t
+        target = node
+        if "node" in ev:
+            target = nodes.get(ev["node"])
+            if target is None:
+                sub = dict(cfg)
+                sub["device_id"] = str(ev["node"])
+                target = nodes[ev["node"]] = Node(sub, board, log, hook)
         if "uart" in ev:
             board.uart(ev["uart"]).feed(unhexlify(ev["hex"]))
         else:
-            node.event(t, ev)
-        node.poll(t)
+            target.event(t, ev)
+        target.poll(t)
         uplink.pump()
         n += 1
-    node.close(clock.t)
+    for nd in [node] + [nodes[k] for k in sorted(nodes)]:
+        nd.close(clock.t)
     uplink.pump()
     return n
 

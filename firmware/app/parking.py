@@ -1,0 +1,173 @@
+# Parking pipeline: each spot's magnetometer field against its empty-bay
+# baseline -> ParkingSpot status free / occupied / unknown, published under
+# '<node id>-p<n>' at once on a change (with the change's time) and as a
+# heartbeat every `heartbeat` seconds.
+#
+# The baseline comes from a `calibrate` action (technician or remote command,
+# the bay empty), from config (`baseline`), or, for replays, from the first
+# `autocalibrate` seconds of samples.  While free, the baseline follows slow
+# drift (temperature).  A new state must hold `debounce` seconds: a car
+# rolling over a bay is not parking.
+from app import fiware
+from app.isotime import iso
+from app.magfield import FieldDeviation, calibrate_command, valid_sample
+from app.magsensor import open_magnetometer, open_ranger, read_if_ready
+
+MAGNETOMETER_DEFAULTS = {"threshold": 16, "release": 8, "fault": 4000, "debounce": 10,
+                         "drift": 900, "timeout": 10, "autocalibrate": 0}
+# An overhead ranger sees the road at a fixed distance and a car's roof or
+# bonnet 0.5 to 1.5 m nearer: deviations in mm.
+RANGER_DEFAULTS = {"threshold": 400, "release": 200, "fault": 1000000, "debounce": 10,
+                   "drift": 900, "timeout": 10, "autocalibrate": 0}
+
+FREE = "free"
+OCCUPIED = "occupied"
+UNKNOWN = "unknown"
+
+
+class Spot:
+    def __init__(self, n, key, pc, spec):
+        self.n = n
+        self.key = key
+        ranging = "ranger" in spec
+        defaults = RANGER_DEFAULTS if ranging else MAGNETOMETER_DEFAULTS
+
+        def get(name):  # the spot's own setting, else the section's, else the sensor kind's
+            return spec.get(name, pc.get(name, defaults.get(name)))
+
+        self.on = get("threshold")  # deviation (counts or mm): a vehicle is there
+        self.off = get("release")  # ... and has gone (hysteresis)
+        self.fault = get("fault")  # beyond any vehicle: a broken sensor
+        self.debounce = get("debounce")
+        self.drift = max(1, int(get("drift")))  # s time constant of baseline tracking while free
+        self.timeout = get("timeout")  # s without samples: unknown
+        self.field = FieldDeviation(spec.get("axes", 1 if ranging else 3), spec.get("baseline"),
+                                    1 if ranging else 3)
+        self.status = FREE if self.field.calibrated else UNKNOWN
+        self._cand = None
+        self._cand_since = 0
+        self._cand_until = 0  # compared, not subtracted: on the device a float difference allocates
+        self._cal_request = get("autocalibrate") if not self.field.calibrated else 0
+        self._tracked_s = 0  # the second of the last drift step
+        self.changes = 0
+        self.driver = None
+
+    def calibrate(self, seconds):
+        self._cal_request = seconds
+
+    def sample(self, t, values, emit):
+        f = self.field
+        if self._cal_request:
+            f.calibrate(t, self._cal_request)
+            self._cal_request = 0
+            self._set(t, UNKNOWN, emit)
+        was_calibrating = f.calibrating
+        dev = f.update(t, values)
+        if dev < 0:
+            return
+        if was_calibrating:  # calibration done: the bay is empty by definition
+            self._cand = None
+            self._set(t, FREE, emit)
+            return
+        lean = self._cand or self.status
+        if dev > self.fault:
+            raw = UNKNOWN
+        elif lean == OCCUPIED:
+            raw = FREE if dev < self.off else OCCUPIED
+        else:
+            raw = OCCUPIED if dev > self.on else FREE
+        if raw == self.status:
+            self._cand = None
+            if raw == FREE and dev < self.off and int(t) != self._tracked_s:
+                f.track(self.drift)
+                self._tracked_s = int(t)
+        elif raw != self._cand:
+            self._cand = raw
+            self._cand_since = t
+            self._cand_until = t + self.debounce
+        elif t >= self._cand_until:
+            self._cand = None
+            self._set(self._cand_since, raw, emit)
+
+    def check(self, t, emit):
+        """No samples for `timeout` s: the sensor is not answering."""
+        last = self.field.t
+        if last is not None and t - last > self.timeout and self.status != UNKNOWN:
+            self._set(t, UNKNOWN, emit)
+
+    def _set(self, t, status, emit):
+        if status != self.status:
+            self.status = status
+            self.changes += 1
+            emit(self.key, self.encode(t))
+
+    def encode(self, t):
+        return ('{"TimeInstant":"%s","status":"%s"}' % (iso(t), self.status)).encode()
+
+
+class ParkingPipeline:
+    def __init__(self, spots, heartbeat, emit, on_sample=None):
+        self.spots = spots
+        self.heartbeat = heartbeat
+        self.emit = emit
+        self.on_sample = on_sample
+        self._next_hb = None
+        self.bad_events = 0  # recorded samples that were not samples
+
+    def _beat(self, t):
+        if self._next_hb is None:
+            self._next_hb = (int(t) // self.heartbeat + 1) * self.heartbeat
+        while t >= self._next_hb:
+            for s in self.spots:
+                self.emit(s.key, s.encode(self._next_hb))
+            self._next_hb += self.heartbeat
+
+    def poll(self, t):
+        self._beat(t)
+        for s in self.spots:
+            if s.driver is not None:
+                values = read_if_ready(s.driver)
+                if values is not None:
+                    s.sample(t, values, self.emit)
+            s.check(t, self.emit)  # a dead sensor times out
+
+    def event(self, t, ev):
+        if "mag" not in ev:
+            return False
+        self._beat(t)
+        n = ev.get("spot", 1)
+        for s in self.spots:
+            if s.n == n:
+                if not valid_sample(ev["mag"], s.field.axes):
+                    self.bad_events += 1
+                    return True
+                s.sample(t, ev["mag"], self.emit)
+                if self.on_sample:
+                    self.on_sample(t, {"spot": n, "dev": s.field.dev, "status": s.status})
+                return True
+        return False
+
+    def close(self, t):
+        pass
+
+    def command(self, name, params):
+        if name != "calibrate" or (isinstance(params, dict) and "lane" in params):
+            return None  # a traffic lane's calibration
+        return calibrate_command(params, "spot", {s.n: s for s in self.spots}, "p")
+
+
+def build(cfg, board, emit, on_sample=None):
+    pc = cfg["parking"] if isinstance(cfg.get("parking"), dict) else {}
+    specs = pc.get("spots") or [{}]
+    spots = []
+    for i, spec in enumerate(specs):
+        n = spec.get("spot", i + 1)
+        key = fiware.key(cfg, "parking", "%s-p%d" % (cfg["device_id"], n))
+        spot = Spot(n, key, pc, spec)
+        if spec.get("sensor"):
+            spot.driver = open_magnetometer(board, spec["sensor"])
+        elif spec.get("ranger"):
+            spot.driver = open_ranger(board, spec["ranger"])
+        spots.append(spot)
+    return ParkingPipeline(spots, pc.get("heartbeat", 600), emit, on_sample)
+

@@ -1,0 +1,196 @@
+# Per-lane traffic flow: presence pairs (count, occupancy, speed), detector
+# health flags, interval boundaries.
+import json
+
+from app import traffic
+from app.isotime import unix
+from app.lane import Lane
+from presence import EdgeRing
+
+T0 = unix(2026, 11, 21, 22, 0, 0)
+
+
+def test_two_loops_4_m_apart_give_count_occupancy_and_speed():
+    lane = Lane(1, "k/n-l1")
+    lane.start = T0
+    a, b = EdgeRing(16), EdgeRing(16)
+    pair = traffic.PresencePair(lane, [a, b], 4.0)
+    # A car at 20 m/s (72 km/h), 5 m long: over loop A for 0.25 s... edges in us ticks.
+    for i, v in enumerate((20.0, 10.0)):
+        t0 = 2_000_000 * i
+        a.push(t0, 1)
+        b.push(t0 + int(4.0 / v * 1e6), 1)
+        a.push(t0 + int(5.0 / v * 1e6), 0)
+        b.push(t0 + int(9.0 / v * 1e6), 0)
+    now = 10_000_000  # the poll happens 10 s after the first edge
+    pair.poll(T0 + 10, now)
+    obj = json.loads(lane.report(T0 + 60, 60))
+    assert obj["intensity"] == 2
+    assert abs(obj["averageVehicleSpeed"] - (72 + 36) / 2) < 0.06
+    # Over loop A for 0.25 s + 0.5 s of the 60 s interval.
+    assert abs(obj["occupancy"] - 0.75 / 60) < 1e-4
+    assert obj["dateObservedFrom"] == "2026-11-21T22:00:00Z" and obj["dataQuality"] == []
+
+
+def test_a_vehicle_over_an_interval_boundary_splits_its_occupancy():
+    lane = Lane(2, "k")
+    lane.start = T0
+    lane.live = True
+    lane.on(T0 + 50)
+    first = json.loads(lane.report(T0 + 60, 60))
+    lane.off(T0 + 75)
+    second = json.loads(lane.report(T0 + 120, 60))
+    assert (first["intensity"], second["intensity"]) == (1, 0)
+    assert abs(first["occupancy"] - 10 / 60) < 1e-4 and abs(second["occupancy"] - 15 / 60) < 1e-4
+
+
+def test_a_detector_on_without_end_is_stuck_and_still_published():
+    lane = Lane(1, "k", stuck_on=180)
+    lane.start = T0
+    lane.live = True
+    lane.on(T0 + 10)
+    flags = [json.loads(lane.report(T0 + 60 * k, 60))["dataQuality"] for k in range(1, 6)]
+    assert flags == [[], [], [], ["detector-stuck-on"], ["detector-stuck-on"]]
+
+
+def test_silence_is_judged_against_the_lanes_history():
+    busy = Lane(1, "k", dead_after=3600, min_quiet=600)
+    busy.start = T0
+    busy.live = True
+    t = T0
+    for k in range(6):  # 60 vehicles every 5 min: 0.2 vehicles/s
+        for i in range(60):
+            busy.on(t + 5 * i)
+            busy.off(t + 5 * i + 1)
+        t += 300
+        assert busy.report(t, 300) is not None
+    # Then nothing after 4 s before the end: at 0.2/s, more than 10 min of silence
+    # is beyond belief (min_quiet bounds it).
+    flags = []
+    for k in range(3):
+        t += 300
+        flags.append(json.loads(busy.report(t, 300))["dataQuality"])
+    assert flags == [[], ["detector-dead"], ["detector-dead"]]
+    quiet = Lane(2, "k", dead_after=3600, min_quiet=600)  # never saw a vehicle
+    quiet.start = T0
+    quiet.live = True
+    quiet.last_vehicle = T0
+    got = [json.loads(quiet.report(T0 + 300 * k, 300))["dataQuality"] for k in range(1, 15)]
+    assert got.count(["detector-dead"]) == 2  # only after the hour: 65 and 70 min
+
+
+def test_aggregates_and_bad_events_through_the_pipeline():
+    out = []
+    cfg = {"device_id": "st", "apikey": "k", "interval": 60, "traffic": {"lanes": []}}
+    p = traffic.build(cfg, None, lambda key, obj: out.append((key, json.loads(obj))))
+    assert p.event(T0 + 21, {"agg": [[3, 0.05, 100.0], None, [0, 0.0, None]], "period": 30})
+    assert p.event(T0 + 51, {"agg": [[5, 0.15, 90.0]], "period": 30})
+    assert not p.event(T0 + 52, {"something": "else"})
+    p.close(T0 + 52)
+    keys = [k for k, _ in out]
+    assert keys == ["k/st-l1", "k/st-l3"]
+    l1 = out[0][1]
+    assert l1["intensity"] == 8 and abs(l1["occupancy"] - 0.10) < 1e-4
+    assert abs(l1["averageVehicleSpeed"] - (3 * 100 + 5 * 90) / 8) < 0.06
+    assert "averageVehicleSpeed" not in out[1][1]
+
+
+def test_a_radar_burst_is_one_vehicle_speed_its_peak():
+    from app.board_unix import Board
+    peak = 0.0
+    with open("tests/data/traffic/ops243_raw_speed_readings_fixture.csv", "rb") as f:
+        data = f.read()
+    for line in data.decode().split("\n"):
+        if line.strip():
+            peak = max(peak, abs(float(line.split(",")[2])))
+    board = Board({"uarts": {"radar": {}}}, feed=True)
+    out = []
+    cfg = {"device_id": "r", "apikey": "k", "interval": 60,
+           "traffic": {"lanes": [{"lane": 1, "radar": "radar"}]}}
+    p = traffic.build(cfg, board, lambda key, obj: out.append(json.loads(obj)))
+    p.poll(T0)
+    board.uart("radar").feed(data[:120])  # the burst arrives over two polls
+    p.poll(T0 + 0.2)
+    board.uart("radar").feed(data[120:])
+    p.poll(T0 + 0.4)
+    p.poll(T0 + 2)
+    p.close(T0 + 2)
+    assert len(out) == 1 and abs(out[0]["averageVehicleSpeed"] - peak * 3.6) < 0.06
+
+
+def test_malformed_recorded_events_are_counted_and_skipped():
+    out = []
+    cfg = {"device_id": "g", "apikey": "k", "interval": 60,
+           "traffic": {"lanes": [{"lane": 1, "magnetometer": True, "baseline": [0, 0, 0]}]}}
+    p = traffic.build(cfg, None, lambda key, obj: out.append(json.loads(obj)))
+    for ev in ({"mag": [1, 2]}, {"mag": "garbage"}, {"mag": [1, "x", 3]}, {"mag": None},
+               {"agg": [["a", 0.1]]}, {"agg": [[3, 7.5, None]]}, {"agg": [[-1, 0.1]]}, {"agg": 5}):
+        assert p.event(T0 + 1, ev)
+    assert p.bad_events == 7  # {"agg": 5} holds no lane at all
+    p.event(T0 + 2, {"mag": [0, 0, 1]})
+    p.close(T0 + 2)
+    assert [o["intensity"] for o in out] == [0]
+
+
+def test_calibrate_command_reaches_magnetometer_lanes_and_spots_by_name():
+    from app.memlog import MemLog
+    from app.node import Node
+    cfg = {"device_id": "c", "apikey": "k",
+           "parking": {"spots": [{"spot": 1}]},
+           "traffic": {"lanes": [{"lane": 2, "magnetometer": True}]}}
+    node = Node(cfg, None, MemLog())
+    assert node.command("calibrate", {"lane": 2, "seconds": 1}) == "calibrating l2 over 1 s"
+    assert node.command("calibrate", {"spot": 1}) == "calibrating p1 over 2 s"
+    assert node.command("calibrate", {"lane": 7}).startswith("error: no lane")
+    assert node.command("calibrate", {"lane": 2, "seconds": -3}).startswith("error")
+    # The lane takes its baseline from the next second of samples, then counts.
+    out = []
+    lanes = traffic.build(cfg, None, lambda key, obj: out.append(json.loads(obj)))
+    lanes.command("calibrate", {"lane": 2, "seconds": 1})
+    for i in range(40):
+        z = 300 if 20 <= i < 25 else 50  # a car at 2.0-2.5 s
+        lanes.event(T0 + i / 10, {"mag": [10, -8, z], "lane": 2})
+    lanes.close(T0 + 4)
+    assert [o["intensity"] for o in out] == [1]
+
+
+def test_a_magnetometer_lane_reads_its_hmc5883l_through_the_board():
+    from i2cbus import RegisterBus
+    bus = RegisterBus(0x1E, {0x09: b"\x01"})  # RDY
+
+    class StandInBoard:
+        def i2c(self, name):
+            return bus
+
+    out = []
+    cfg = {"device_id": "h", "apikey": "k", "interval": 10,
+           "traffic": {"lanes": [{"lane": 1, "magnetometer": {"type": "hmc5883l", "i2c": "main"},
+                                  "baseline": [100, 200, -300]}]}}
+    p = traffic.build(cfg, StandInBoard(), lambda key, obj: out.append(json.loads(obj)))
+
+    def field(x, y, z):  # registers X, Z, Y big-endian
+        bus.regs[3:9] = bytes([x >> 8 & 0xFF, x & 0xFF, z >> 8 & 0xFF, z & 0xFF, y >> 8 & 0xFF, y & 0xFF])
+
+    for i in range(100):
+        field(100, 200, -300 + (80 if i % 30 in (10, 11, 12) else 0))  # three cars, 0.3 s each
+        p.poll(T0 + i / 10)
+    p.close(T0 + 10)
+    assert [o["intensity"] for o in out] == [3]
+    assert abs(out[0]["occupancy"] - 3 * 0.3 / 10) < 0.011
+
+
+def test_magnetometer_lane_samples_allocate_nothing_between_and_during_passes():
+    from mpalloc import steady_samples_allocate
+    cfg = {"device_id": "a", "apikey": "k", "interval": 60,
+           "traffic": {"lanes": [{"lane": 1, "magnetometer": True, "baseline": [10, -8, 50]}]}}
+    p = traffic.build(cfg, None, lambda key, obj: None)
+    m = p.mag[1]
+    for i in range(5):
+        m.sample(T0 + i / 10, [10, -8, 50])
+    quiet = [T0 + 1 + i / 100 for i in range(50)]
+    assert steady_samples_allocate(m.sample, quiet, [10, -8, 51]) == 0
+    for i in range(5):
+        m.sample(T0 + 2 + i / 100, [10, -8, 150])  # a vehicle arrives
+    assert m.passes.present
+    over = [T0 + 3 + i / 100 for i in range(50)]
+    assert steady_samples_allocate(m.sample, over, [10, -8, 150]) == 0
