@@ -1,0 +1,22 @@
+# Power cuts at every flash operation of a short scenario and at a few hundred
+# random points of a long one (more: `micropython tests/mp/powercut.py 5000`).
+import powercut
+
+
+def test_cut_at_every_operation_of_a_short_scenario():
+    steps = powercut.scenario(7, 90)
+    assert sum(1 for s in steps if s[0] == "boot") >= 1
+    total = powercut.every_op(steps, 4, 0.5)
+    assert total > 60
+
+
+def test_cut_at_every_operation_with_nothing_or_almost_everything_landed():
+    steps = powercut.scenario(8, 60)
+    powercut.every_op(steps, 3, 0.0)
+    powercut.every_op(steps, 3, 0.97)
+
+
+def test_cut_at_random_points_of_a_long_scenario():
+    steps = powercut.scenario(11, 900)
+    total = powercut.random_ops(steps, 6, 150, 5)
+    assert total > 600
