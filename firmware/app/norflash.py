@@ -24,7 +24,10 @@ class NorFlash:
         self.sectors = sectors
         self.sector_size = sector_size
         self.size = sectors * sector_size
-        self.mem = bytearray(b"\xff" * self.size)
+        self.mem = bytearray(self.size)
+        self._blank = b"\xff" * sector_size
+        for s in range(sectors):
+            self.mem[s * sector_size:(s + 1) * sector_size] = self._blank
         self.erases = array("I", [0] * sectors)       # per sector
         self.programmed = array("I", [0] * sectors)   # bytes programmed, per sector
         self.ops = 0            # program and erase operations so far
@@ -42,7 +45,8 @@ class NorFlash:
             f = open(path, "r+b")
             n = f.readinto(self.mem)
             if n != self.size:  # a different geometry: start blank
-                self.mem[:] = b"\xff" * self.size
+                for s in range(self.sectors):
+                    self.mem[s * self.sector_size:(s + 1) * self.sector_size] = self._blank
                 f.seek(0)
                 f.write(self.mem)
         except OSError:
@@ -158,7 +162,7 @@ class NorFlash:
             self._persist(start, start + ss)
             self.dead = True
             raise PowerCut("power cut while erasing sector %d" % sector)
-        mem[start:start + ss] = b"\xff" * ss
+        mem[start:start + ss] = self._blank
         self._persist(start, start + ss)
 
     # -- wear accounting
