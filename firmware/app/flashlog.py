@@ -331,3 +331,23 @@ class FlashLog:
         return {"mode": self.mode, "sectors": self.n, "pending": self.pending,
                 "dropped": self.dropped, "next_seq": self.next_seq,
                 "erase_count": self.head_erases}
+
+
+def open_log(board, cfg):
+    """The node's log: the board's flash region (or its fallback), else RAM. Says which."""
+    try:
+        dev, mode = board.log_device(cfg)
+        log = FlashLog(dev)
+        log.mode = mode
+    except Exception as e:  # no usable flash: keep the node running, loudly
+        from app.memlog import MemLog
+        print("log: NO FLASH LOG (%r): readings are kept in RAM only and lost on power loss" % (e,))
+        log = MemLog()
+        log.mode = "ram"
+        return log
+    if mode == "file":
+        print("log: no 'smartlog' partition: LOWER-ENDURANCE file mode on the filesystem;"
+              " flash the partition table (host_tools flash) to fix")
+    print("log:", mode, "%d sectors, %d pending, %d dropped, next seq %d"
+          % (log.n, log.pending, log.dropped, log.next_seq))
+    return log
