@@ -12,6 +12,7 @@
 #     micropython tests/mp/powercut.py [cuts] [seed]   a long random run
 import gc
 import random
+from array import array
 
 from app.flashlog import FlashLog
 from app.norflash import NorFlash, PowerCut
@@ -31,9 +32,7 @@ def scenario(seed, steps, max_len=60):
             up = not up
         if r < 160 or (not up and r < 245):
             n += 1
-            size = 1 + rnd.getrandbits(8) % max_len
-            body = ("r%d-" % n).encode()
-            out.append(("append", (body * (size // len(body) + 1))[:size]))
+            out.append(("append", n, 1 + rnd.getrandbits(8) % max_len))
         elif r < 245:
             out.append(("deliver", 1 + rnd.getrandbits(4)))
         else:
@@ -41,17 +40,23 @@ def scenario(seed, steps, max_len=60):
     return out
 
 
+def payload(step):
+    """The reading an ("append", n, size) step appends (made on demand: the heap stays small)."""
+    body = ("r%d-" % step[1]).encode()
+    return (body * (step[2] // len(body) + 1))[:step[2]]
+
+
 class Run:
     """Runs steps on dev, remembering what was appended and what append reported durable."""
 
     def __init__(self, dev):
         self.dev = dev
-        self.attempted = []   # [seq - 1]: the payload handed to append (one run: no seq reuse)
+        self.attempted = []   # [seq - 1]: the append step whose payload got seq (one run: no seq reuse)
         self.durable = 0      # highest seq whose append returned
         self.acked = 0        # highest seq whose ack returned
         self.delivered = bytearray()  # [seq]: 1 once the broker has it (read, then PUBACK),
                                       # 2 once ack() for it has returned
-        self.states = []      # (next_seq, acked, dropped) after each step
+        self.states = array("I")  # next_seq, acked, dropped after each step
         self.step = -1        # the step in progress
         self.log = None
 
@@ -61,14 +66,17 @@ class Run:
             self.step = i
             self.do(st)
             lg = self.log
-            self.states.append((lg.next_seq, lg.acked, lg.dropped))
+            st = self.states
+            st.append(lg.next_seq)
+            st.append(lg.acked)
+            st.append(lg.dropped)
 
     def do(self, st):
         lg = self.log
         if st[0] == "append":
             assert len(self.attempted) == lg.next_seq - 1
-            self.attempted.append(st[1])
-            self.durable = lg.append(st[1])
+            self.attempted.append(st)
+            self.durable = lg.append(payload(st))
         elif st[0] == "deliver":
             recs = lg.read(0, [], st[1], 4096)
             if recs:
@@ -93,7 +101,7 @@ def check_invariants(log, run):
     seqs = [s for s, _ in recs]
     assert seqs == list(range(log.acked + 1, log.next_seq)), (seqs[:5], log.acked, log.next_seq)
     for s, p in recs:
-        assert p == run.attempted[s - 1], "reading %d corrupted" % s
+        assert p == payload(run.attempted[s - 1]), "reading %d corrupted" % s
     assert log.pending == len(recs)
     # Every reading below the read position reached the broker or is counted as
     # dropped; only readings whose acknowledgement was never persisted may be both.
@@ -107,8 +115,8 @@ def check_invariants(log, run):
 def check_recovered(log, run, ref):
     """The recovered log against the uncut reference states and what the cut run saw."""
     j = run.step
-    before = ref[j - 1] if j > 0 else (1, 0, 0)
-    after = ref[j] if j >= 0 else before
+    before = tuple(ref[3 * j - 3:3 * j]) if j > 0 else (1, 0, 0)
+    after = tuple(ref[3 * j:3 * j + 3]) if j >= 0 else before
     assert log.next_seq in (before[0], after[0]), (log.next_seq, before, after)
     assert log.dropped in (before[2], after[2]), (log.dropped, before, after)
     lo, hi = min(before[1], after[1]), max(before[1], after[1])
@@ -119,17 +127,17 @@ def check_recovered(log, run, ref):
 SECTOR = 512  # small sectors: a short scenario wraps the ring many times
 
 
-def reference(steps, sectors):
-    dev = NorFlash(sectors, SECTOR)
+def reference(steps, sectors, sector=SECTOR):
+    dev = NorFlash(sectors, sector)
     run = Run(dev)
     run.go(steps)
     return run.states, dev.ops
 
 
-def cut_once(steps, sectors, ref, op, fraction, recut=None):
+def cut_once(steps, sectors, ref, op, fraction, recut=None, sector=SECTOR):
     """Cut at flash op `op`; optionally cut again during recovery. Returns the recovered log."""
     gc.collect()
-    dev = NorFlash(sectors, SECTOR)
+    dev = NorFlash(sectors, sector)
     run = Run(dev)
     dev.cut(op, fraction)
     try:
@@ -153,6 +161,7 @@ def cut_once(steps, sectors, ref, op, fraction, recut=None):
     rest = steps[run.step + 1:]
     del run.attempted[log.next_seq - 1:]
     run.durable = min(run.durable, log.next_seq - 1)
+    run.states = array("I")
     run.go(rest, log)
     check_invariants(FlashLog(dev), run)
     return log
@@ -165,8 +174,8 @@ def every_op(steps, sectors, fraction=0.5):
     return total
 
 
-def random_ops(steps, sectors, cuts, seed):
-    ref, total = reference(steps, sectors)
+def random_ops(steps, sectors, cuts, seed, sector=SECTOR):
+    ref, total = reference(steps, sectors, sector)
     random.seed(seed)
     for _ in range(cuts):
         op = random.getrandbits(24) % total
@@ -174,7 +183,7 @@ def random_ops(steps, sectors, cuts, seed):
         recut = None
         if random.getrandbits(2) == 0:
             recut = (random.getrandbits(2), random.getrandbits(8) / 256)
-        cut_once(steps, sectors, ref, op, frac, recut)
+        cut_once(steps, sectors, ref, op, frac, recut, sector)
     return total
 
 
@@ -185,6 +194,8 @@ if __name__ == "__main__":
     steps = scenario(seed, 3000)
     total = random_ops(steps, 8, cuts, seed)
     print("ok: %d random cuts (some doubled during recovery) among %d flash operations" % (cuts, total))
+    total = random_ops(scenario(seed + 2, 4000, 200), 4, cuts // 4, seed, 4096)
+    print("ok: %d random cuts among %d operations on 4 KiB sectors" % (cuts // 4, total))
     for fr in (0.0, 0.3, 0.99):
         n = every_op(scenario(seed + 1, 150), 4, fr)
         print("ok: a cut at every one of %d operations, fraction %.2f" % (n, fr))

@@ -20,3 +20,10 @@ def test_cut_at_random_points_of_a_long_scenario():
     steps = powercut.scenario(11, 900)
     total = powercut.random_ops(steps, 6, 150, 5)
     assert total > 600
+
+
+def test_cut_at_random_points_with_esp32_sized_sectors():
+    steps = powercut.scenario(12, 1500, 200)
+    ref, total = powercut.reference(steps, 4, 4096)
+    assert ref[-1] > 0  # the scenario wraps the ring and drops readings
+    powercut.random_ops(steps, 4, 60, 9, 4096)
