@@ -97,10 +97,10 @@ class FlashLog:
         struct.pack_into("<I", h, 20, crc32(memoryview(h)[:20]))
         self._prog(sector, 0, memoryview(h)[:HDR_LEN])
 
-    def _is_blank(self, sector):
-        buf = self._buf
-        self._read(sector, 0, buf)
-        for b in buf:
+    def _blank_from(self, sector, off):
+        mv = memoryview(self._buf)[:self.bs - off]
+        self._read(sector, off, mv)
+        for b in mv:
             if b != 0xFF:
                 return False
         return True
@@ -145,7 +145,7 @@ class FlashLog:
         # The spare must be blank: finish an interrupted erase.
         sp = (head + 1) % n
         self.spare_erases = self.head_erases
-        if not self._is_blank(sp):
+        if not self._blank_from(sp, 0):
             h = self._header(sp)
             self.spare_erases = h[2] + 1 if h else self.head_erases
             self._erase(sp)
@@ -166,6 +166,10 @@ class FlashLog:
                 break
             off += REC_LEN + length
             seq += 1
+        if not self.head_full and not self._blank_from(self.head, off):
+            # An interrupted program may leave bits anywhere in its range, even
+            # past a record header that reads erased: never program over them.
+            self.head_full = True
         self.head_off = off
         self.next_seq = seq
 

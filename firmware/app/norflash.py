@@ -34,6 +34,7 @@ class NorFlash:
         self.overwrites = 0     # programs that asked for a 0 -> 1 change (real flash ignores it)
         self.cut_at = -1
         self.cut_fraction = 0.5
+        self.cut_scatter = False
         self.dead = False
         self._file = None
         if path:
@@ -68,10 +69,15 @@ class NorFlash:
             self._file = None
 
     # -- power-cut injection
-    def cut(self, at_op, fraction=0.5):
-        """Lose power during operation number at_op (0 = the next one); fraction of it lands."""
+    def cut(self, at_op, fraction=0.5, scatter=False):
+        """Lose power during operation number at_op (0 = the next one); fraction of it lands.
+
+        With scatter, a cut program also leaves stray bits of its data past that
+        point, as a page program interrupted on real NOR flash can.
+        """
         self.cut_at = self.ops + at_op
         self.cut_fraction = fraction
+        self.cut_scatter = scatter
 
     def power_on(self):
         self.dead = False
@@ -132,7 +138,12 @@ class NorFlash:
             mem[addr + i] = old & new
         if cut and land < n:
             # The byte being programmed when power went: some of its zero bits landed.
-            mem[addr + land] &= data[land] | random.getrandbits(8)
+            if self.cut_scatter:
+                for i in range(land, n):
+                    if random.getrandbits(4) == 0:
+                        mem[addr + i] &= data[i] | random.getrandbits(8)
+            else:
+                mem[addr + land] &= data[land] | random.getrandbits(8)
         first = addr // ss
         last = (addr + max(n, 1) - 1) // ss
         for s in range(first, last + 1):

@@ -134,12 +134,12 @@ def reference(steps, sectors, sector=SECTOR):
     return run.states, dev.ops
 
 
-def cut_once(steps, sectors, ref, op, fraction, recut=None, sector=SECTOR):
+def cut_once(steps, sectors, ref, op, fraction, recut=None, sector=SECTOR, scatter=False):
     """Cut at flash op `op`; optionally cut again during recovery. Returns the recovered log."""
     gc.collect()
     dev = NorFlash(sectors, sector)
     run = Run(dev)
-    dev.cut(op, fraction)
+    dev.cut(op, fraction, scatter)
     try:
         run.go(steps)
     except PowerCut:
@@ -167,10 +167,10 @@ def cut_once(steps, sectors, ref, op, fraction, recut=None, sector=SECTOR):
     return log
 
 
-def every_op(steps, sectors, fraction=0.5):
+def every_op(steps, sectors, fraction=0.5, scatter=False):
     ref, total = reference(steps, sectors)
     for op in range(total):
-        cut_once(steps, sectors, ref, op, fraction)
+        cut_once(steps, sectors, ref, op, fraction, None, SECTOR, scatter)
     return total
 
 
@@ -183,7 +183,7 @@ def random_ops(steps, sectors, cuts, seed, sector=SECTOR):
         recut = None
         if random.getrandbits(2) == 0:
             recut = (random.getrandbits(2), random.getrandbits(8) / 256)
-        cut_once(steps, sectors, ref, op, frac, recut, sector)
+        cut_once(steps, sectors, ref, op, frac, recut, sector, random.getrandbits(1))
     return total
 
 

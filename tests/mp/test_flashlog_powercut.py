@@ -16,6 +16,11 @@ def test_cut_at_every_operation_with_nothing_or_almost_everything_landed():
     powercut.every_op(steps, 3, 0.97)
 
 
+def test_cut_at_every_operation_leaving_stray_bits_past_the_cut():
+    # An interrupted page program on real NOR may leave bits anywhere in its range.
+    powercut.every_op(powercut.scenario(9, 90), 4, 0.0, True)
+
+
 def test_cut_at_random_points_of_a_long_scenario():
     steps = powercut.scenario(11, 900)
     total = powercut.random_ops(steps, 6, 150, 5)
