@@ -196,6 +196,7 @@ if __name__ == "__main__":
     print("ok: %d random cuts (some doubled during recovery) among %d flash operations" % (cuts, total))
     total = random_ops(scenario(seed + 2, 4000, 200), 4, cuts // 4, seed, 4096)
     print("ok: %d random cuts among %d operations on 4 KiB sectors" % (cuts // 4, total))
-    for fr in (0.0, 0.3, 0.99):
-        n = every_op(scenario(seed + 1, 150), 4, fr)
-        print("ok: a cut at every one of %d operations, fraction %.2f" % (n, fr))
+    for fr, scatter in ((0.0, False), (0.3, False), (0.99, False), (0.0, True), (0.5, True)):
+        n = every_op(scenario(seed + 1, 150), 4, fr, scatter)
+        print("ok: a cut at every one of %d operations, fraction %.2f%s"
+              % (n, fr, ", stray bits past the cut" if scatter else ""))
