@@ -65,3 +65,29 @@ def test_foreign_data_in_the_region_is_formatted_over():
     assert log.next_seq == 1 and log.pending == 0
     log.append(b"first")
     assert FlashLog(f).read(0, [], 5, 100) == [(1, b"first")]
+
+
+def test_a_long_outage_loses_whole_oldest_sectors_and_counts_them():
+    # 4 KiB sectors: 24-byte header + 52-byte ack bitmap, then 50-byte records
+    # (10-byte record header + 40-byte reading): 80 readings per sector, and a
+    # 16-sector ring keeps 15 sectors (one stays erased).
+    per_sector = (4096 - 24 - 52) // 50
+    assert per_sector == 80
+    log = FlashLog(NorFlash(16))
+    n = 3000
+    for i in range(n):
+        log.append(b"%040d" % i)
+    head = (n - 1) // per_sector
+    first_kept = (head - 14) * per_sector + 1
+    assert log.dropped == first_kept - 1 == 1840
+    assert log.pending == n - first_kept + 1
+    # The broker is back: everything kept arrives, oldest first, once.
+    got = []
+    while log.pending:
+        batch = log.read(0, [], 20, 4096)
+        got += [s for s, _ in batch]
+        log.ack(batch[-1][0])
+    assert got == list(range(first_kept, n + 1))
+    assert log.dropped == 1840
+    again = FlashLog(log.dev)
+    assert again.pending == 0 and again.dropped == 1840 and again.next_seq == n + 1
