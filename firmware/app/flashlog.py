@@ -8,7 +8,8 @@
 #   12  erase_count u32  wear accounting
 #   16  dropped     u32  readings dropped so far, including this sector's victim
 #   20  crc32 of bytes 0..20
-#   24  ack bitmap: bit i cleared = the sector's records 0..i are acknowledged
+#   24  ack bitmap: k leading cleared bits (MSB first) = the sector's first k
+#       records are acknowledged; the newest sector with any holds the read position
 #   24+ACK records: len u16, seq u32, crc32(len, seq, payload) u32, payload
 #
 # The sector after the head is always kept erased (the spare). Opening a new
@@ -50,7 +51,6 @@ class FlashLog:
         self._hdr = bytearray(self.data_off)
         self._rec = bytearray(REC_LEN)
         self._buf = bytearray(bs)
-        self._one = bytearray(1)
         self.dropped = 0
         self.mode = "flash"
         self.recover()
@@ -122,10 +122,12 @@ class FlashLog:
         self.dropped = hh[3]
         # Walk back over the run of consecutive sectors; the newest ack bits win.
         acked = -1
-        if self._acked_count():
-            acked = hh[1] + self._acked_count() - 1
+        self.ack_sector, self.ack_count = -1, 0
+        k = self._acked_count()
+        if k:
+            acked = hh[1] + k - 1
+            self.ack_sector, self.ack_count = head, k
         tail, tail_first = head, hh[1]
-        self.ack_sector, self.ack_count = (head, self._acked_count()) if acked >= 0 else (-1, 0)
         for step in range(1, n - 1):
             j = (head - step) % n
             h = self._header(j)
