@@ -44,3 +44,12 @@ class Board:
 
     def now(self):
         return time.time() + _EPOCH
+
+    def log_device(self, cfg):
+        """The 'smartlog' data partition; a file on / where the partition table lacks one."""
+        import esp32
+        found = esp32.Partition.find(esp32.Partition.TYPE_DATA, label=cfg.get("label", "smartlog"))
+        if found:
+            return found[0], "partition"
+        from app.fileblocks import FileBlocks
+        return FileBlocks(cfg.get("file", "/smartlog.bin"), cfg.get("sectors", 16)), "file"

@@ -118,5 +118,10 @@ class Board:
     def now(self):
         return time.time() + _EPOCH
 
+    def log_device(self, cfg):
+        """An emulated NOR region (kept in a file so the log survives restarts)."""
+        from app.norflash import NorFlash
+        return NorFlash(cfg.get("sectors", 128), path=cfg.get("file", "smartlog.img")), "emulated"
+
     def status(self):
         return {"platform": "unix"}

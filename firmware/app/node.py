@@ -12,6 +12,8 @@ class Node:
     def __init__(self, cfg, board, log, on_sample=None):
         self.cfg = cfg
         self.log = log
+        self.unlogged = 0  # readings the log refused (reported in health)
+        self.last_error = None
         self.pipelines = []
         for section, modname in PIPELINES:
             if cfg.get(section):
@@ -20,7 +22,11 @@ class Node:
 
     def emit(self, key, obj):
         """A pipeline's reading: a FIWARE JSON object (bytes) for key '<apikey>/<device_id>'."""
-        self.log.append(record.pack(key, obj))
+        try:
+            self.log.append(record.pack(key, obj))
+        except Exception as e:  # flash I/O error, oversized reading: count it, keep sensing
+            self.unlogged += 1
+            self.last_error = "log: %r" % (e,)
 
     def poll(self, t):
         for p in self.pipelines:

@@ -7,7 +7,7 @@ import asyncio
 
 from app import config
 from app.board import Board
-from app.memlog import MemLog
+from app.flashlog import open_log
 from app.node import Node
 from app.uplink import MQTTTransport, Uplink
 
@@ -36,7 +36,7 @@ def main(config_path="config.json", board_path="board.json"):
     cfg = config.load(config_path)
     with open(board_path) as f:
         board = Board(json.load(f))
-    log = MemLog()
+    log = open_log(board, cfg.get("log") or {})
     node = Node(cfg, board, log)
     transport = MQTTTransport(cfg)
     uplink = Uplink(cfg, log, transport)

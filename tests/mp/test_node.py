@@ -1,0 +1,36 @@
+# The node core: readings reach the log; a failing log never stops sensing.
+from app.board_unix import Board
+from app.memlog import MemLog
+from app.node import Node
+
+FRAME = bytes.fromhex("aac0e2004001e994a0ab")  # PM2.5 22.6, PM10 32.0 (datasheet layout)
+CFG = {"device_id": "n1", "apikey": "k", "interval": 10, "air": {"sensors": {"sds011": {"uart": "pm"}}}}
+
+
+class BrokenLog(MemLog):
+    def append(self, payload):
+        raise OSError(5)  # EIO from the flash
+
+
+def run(log, seconds):
+    board = Board({"uarts": {"pm": {}}}, feed=True)
+    node = Node(CFG, board, log)
+    for t in range(1000, 1000 + seconds):
+        board.uart("pm").feed(FRAME)
+        node.poll(t)
+    return node
+
+
+def test_readings_of_each_interval_reach_the_log():
+    log = MemLog()
+    run(log, 35)  # intervals closing at 1010, 1020, 1030
+    recs = log.read(0, [], 10, 10000)
+    assert len(recs) == 3
+    assert all(p.startswith(b"k/n1-aq {") for _, p in recs)
+    assert b'"pm25":22.6' in recs[0][1]
+
+
+def test_a_failing_log_is_counted_and_sensing_goes_on():
+    node = run(BrokenLog(), 35)
+    assert node.unlogged == 3
+    assert "OSError" in node.last_error

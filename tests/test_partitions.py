@@ -1,0 +1,76 @@
+"""ESP32 partition tables: checked against the format ESP-IDF documents, decoded here independently."""
+import csv
+import hashlib
+import io
+import struct
+
+import pytest
+
+from host_tools import partitions
+
+# ESP-IDF "Partition Tables": type app = 0, data = 1; subtypes factory = 0x00,
+# phy = 0x01, nvs = 0x02, undefined = 0x06, fat = 0x81.
+IDF_TYPES = {"app": 0, "data": 1}
+IDF_SUBTYPES = {"factory": 0x00, "phy": 0x01, "nvs": 0x02, "undefined": 0x06, "fat": 0x81}
+
+
+def decode(blob):
+    """Entries are 32 bytes: AA 50, type, subtype, offset u32, size u32, label[16], flags u32."""
+    rows, body = [], b""
+    for o in range(0, len(blob), 32):
+        e = blob[o:o + 32]
+        if e[:2] == b"\xeb\xeb":
+            assert e[2:16] == b"\xff" * 14
+            assert e[16:] == hashlib.md5(body).digest()
+            rest = blob[o + 32:]
+            assert rest == b"\xff" * len(rest)
+            return rows
+        assert e[:2] == b"\xaa\x50"
+        body += e
+        t, s = e[2], e[3]
+        off, size = struct.unpack("<II", e[4:12])
+        rows.append((e[12:28].rstrip(b"\0").decode(), t, s, off, size, struct.unpack("<I", e[28:])[0]))
+    raise AssertionError("no MD5 entry")
+
+
+@pytest.mark.parametrize("mb", [4, 8, 16])
+def test_binary_table_matches_the_csv_and_the_idf_format(mb):
+    blob = partitions.table_bin(mb)
+    assert len(blob) == 0xC00
+    rows = decode(blob)
+    lines = [l for l in partitions.table_csv(mb).splitlines() if l and not l.startswith("#")]
+    parsed = [r for r in csv.reader(io.StringIO("\n".join(lines)))]
+    assert len(parsed) == len(rows)
+    for (name, t, s, off, size, flags), r in zip(rows, parsed):
+        assert r[0] == name
+        assert IDF_TYPES[r[1]] == t and IDF_SUBTYPES[r[2]] == s
+        assert int(r[3], 0) == off and int(r[4], 0) == size and flags == 0
+    assert partitions.parse_bin(blob) == [r[:5] for r in rows]
+
+
+@pytest.mark.parametrize("mb", [4, 8, 16])
+def test_layout_fits_the_flash_and_keeps_micropython_partitions(mb):
+    rows = decode(partitions.table_bin(mb))
+    by = {r[0]: r for r in rows}
+    assert set(by) == {"nvs", "phy_init", "factory", "smartlog", "vfs"}
+    assert by["factory"][3] == 0x10000 and by["factory"][1] == 0
+    end = 0x8000 + 0x1000  # the table's own sector
+    for name, t, s, off, size, _ in sorted(rows, key=lambda r: r[3]):
+        assert off >= end, name
+        assert off % (0x10000 if t == 0 else 0x1000) == 0, name
+        assert size % 0x1000 == 0, name
+        end = off + size
+    assert end == mb * 1024 * 1024
+    log = by["smartlog"]
+    assert log[1] == 1 and log[4] >= 512 * 1024
+    assert by["vfs"][2] == 0x81 and by["vfs"][4] >= 1024 * 1024
+    assert partitions.has_log_partition(partitions.table_bin(mb))
+
+
+def test_corrupt_tables_and_unknown_sizes_are_refused():
+    blob = bytearray(partitions.table_bin(4))
+    blob[40] ^= 0x01
+    with pytest.raises(ValueError, match="MD5"):
+        partitions.parse_bin(bytes(blob))
+    with pytest.raises(ValueError, match="MiB"):
+        partitions.table_csv(3)
