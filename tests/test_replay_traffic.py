@@ -161,3 +161,21 @@ def test_a_damaged_pems_line_is_a_clear_error(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "host_tools", "replay", str(bad)], cwd=ROOT,
                           capture_output=True, text=True)
     assert proc.returncode != 0 and "3: not a PeMS raw line" in proc.stderr
+
+
+def test_gzip_bytes_that_happen_to_hold_an_sds011_header_are_not_taken_for_one(tmp_path):
+    # A real case: the PeMS day 2012-01-22, gzipped, holds AA C0 .. AB by chance.
+    # Here the chance bytes sit in the gzip header's file-name field.
+    import gzip
+    import io
+
+    from host_tools import recordings
+
+    text = gzip.decompress((DATA / "traffic" / "d05_text_station_raw_2012_01_21.txt.gz").read_bytes())
+    buf = io.BytesIO()
+    with gzip.GzipFile(filename="x\xaa\xc0\x01\x02\xab.txt", mode="wb", fileobj=buf, mtime=0) as f:
+        f.write(text)
+    path = tmp_path / "station_raw.txt.gz"
+    path.write_bytes(buf.getvalue())
+    assert b"\xaa\xc0\x01\x02\xab" in path.read_bytes()[:64]
+    assert recordings.detect(path) == "pems-30s-raw"

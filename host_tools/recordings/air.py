@@ -48,8 +48,16 @@ def _is_pms(path, head):
 
 
 def _is_sds011(path, head):
+    """At least one whole, checksum-valid data frame: two bytes AA C0 alone turn up
+    by chance in any binary file (a gzip of loop-detector data, say)."""
     b = _capture_bytes(path, head)
-    return b"\xaa\xc0" in b and b"\xab" in b
+    i = b.find(b"\xaa\xc0")
+    while 0 <= i <= len(b) - 10:
+        f = b[i:i + 10]
+        if f[9] == 0xAB and sum(f[2:8]) & 0xFF == f[8]:
+            return True
+        i = b.find(b"\xaa\xc0", i + 1)
+    return False
 
 
 @fmt("pms5003t-uart", _is_pms5003t)
