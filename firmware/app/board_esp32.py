@@ -22,3 +22,50 @@ class Board:
 
     def now(self):
         return time.time() + _EPOCH
+
+    # -- what the uplink asks of the platform ------------------------------------
+    def health(self):
+        causes = {machine.PWRON_RESET: "power-on", machine.HARD_RESET: "hard",
+                  machine.WDT_RESET: "watchdog", machine.DEEPSLEEP_RESET: "deep-sleep",
+                  machine.SOFT_RESET: "soft"}
+        rssi = None
+        wlan = self._wlan
+        if wlan is not None and wlan.isconnected():
+            try:
+                rssi = wlan.status("rssi")
+            except Exception:
+                pass
+        return {"reset_cause": causes.get(machine.reset_cause(), "other"), "rssi": rssi}
+
+    _wlan = None
+
+    def network_up(self, cfg):
+        """Wi-Fi station up?  Starts (or restarts) joining and returns at once."""
+        import network
+
+        if self._wlan is None:
+            self._wlan = network.WLAN(network.STA_IF)
+            self._wlan.active(True)
+        wlan = self._wlan
+        if wlan.isconnected():
+            return True
+        if wlan.status() != network.STAT_CONNECTING:
+            w = cfg.get("wifi") or {}
+            if w.get("ssid"):
+                wlan.connect(w["ssid"], w.get("password", ""))
+        return False
+
+    def clock_set(self):
+        return time.gmtime(time.time())[0] >= 2020
+
+    def sync_time(self, server):
+        """NTP (1 s timeout) -> (local seconds before, true seconds after) or None."""
+        import ntptime
+
+        ntptime.host = server
+        before = self.now()
+        ntptime.settime()
+        return before, self.now()
+
+    def reboot(self):
+        machine.reset()
