@@ -10,6 +10,8 @@ from app.config import merge
 MAX_PAYLOAD = 1024
 MAX_COMMANDS = 4  # members per message
 RESTART_SECTIONS = ("broker", "wifi", "device_id", "apikey")  # need a new connection
+SECTIONS = ("device_id", "municipality", "apikey", "board", "location", "interval", "broker",
+            "wifi", "air", "parking", "traffic", "log", "ntp", "health")
 
 
 class Deferred:
@@ -102,8 +104,12 @@ class Commands:
         if payload is None or len(payload) > MAX_PAYLOAD:
             self.rejected += 1
             return [("error", error("command larger than %d bytes" % MAX_PAYLOAD))]
+        body = payload.strip()
         try:
-            msg = json.loads(payload)
+            # MicroPython's json accepts a truncated object: insist on a whole one.
+            if body[:1] != b"{" or body[-1:] != b"}":
+                raise ValueError
+            msg = json.loads(body)
         except Exception:
             self.rejected += 1
             return [("error", error("not JSON"))]
@@ -158,6 +164,11 @@ class Commands:
     def _update(self, partial):
         if not isinstance(partial, dict) or not partial:
             return error("config: expected a JSON object of fields")
+        unknown = [k for k in partial if k not in SECTIONS and k not in self.cfg]
+        if unknown:
+            return error("unknown config field %s" % ", ".join(unknown)[:64])
+        if _has_null(partial):
+            return error("config: null is not a value")
         new = merge(self.cfg, partial)
         errors = schema.validate(new) + check_uplink_fields(new)
         if errors:
@@ -171,6 +182,13 @@ class Commands:
         if self.apply:
             self.apply(self.cfg)
         return "OK"
+
+
+def _has_null(d):
+    for v in d.values():
+        if v is None or (isinstance(v, dict) and _has_null(v)):
+            return True
+    return False
 
 
 def check_uplink_fields(cfg):
