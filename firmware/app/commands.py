@@ -82,7 +82,7 @@ def _data(params):
 
 class Commands:
     """cfg: the live config (updated in place); node: has command(name, params);
-    store: ConfigStore or None; apply(cfg): re-applies a changed config."""
+    store: ConfigStore or None; apply(cfg, changed): re-applies a changed config."""
 
     def __init__(self, cfg, node, store=None, apply=None):
         self.cfg = cfg
@@ -180,7 +180,7 @@ class Commands:
         self.cfg.clear()
         self.cfg.update(new)
         if self.apply:
-            self.apply(self.cfg)
+            self.apply(self.cfg, partial)
         return "OK"
 
 

@@ -152,7 +152,7 @@ class Link:
                 return 50
         s = self.session
         try:
-            s.poll(0)
+            got = s.poll(0)
             if self.session is not s:  # a command replaced the connection
                 return 0
             self._answer(s)
@@ -169,7 +169,7 @@ class Link:
             self._fail(e, now)
             return 50
         self._sync_time(now)
-        return 20
+        return 0 if got else 20
 
     _sync_next = None
 

@@ -106,6 +106,11 @@ class Session(MQTTClient):
         raw = socket.socket()
         self.raw = raw
         raw.settimeout(self.timeout)
+        try:
+            # Our packets are whole already; Nagle would only hold PUBACKs and pings back.
+            raw.setsockopt(6, 1, 1)  # IPPROTO_TCP, TCP_NODELAY (Linux and lwIP)
+        except (OSError, AttributeError):
+            pass
         raw.connect(socket.getaddrinfo(self.server, self.port)[0][-1])
         sock = raw
         if self.ctx is not None:
@@ -261,11 +266,11 @@ class Session(MQTTClient):
         return data
 
     def poll(self, timeout_ms=0):
-        """Read and dispatch whatever has arrived; -> number of packets handled.
+        """Read and dispatch whatever has arrived; -> bytes read.
         Raises OSError when the connection is closed, broken or dead."""
         if not self.connected:
             raise ProtocolError("not connected")
-        handled = 0
+        got = 0
         wait = timeout_ms
         while self._poller.poll(wait):
             wait = 0
@@ -276,12 +281,13 @@ class Session(MQTTClient):
             if n == 0:
                 raise ProtocolError("connection closed by broker")
             self._rn += n
-            handled += self._parse()
+            got += n
+            self._parse()
             if self._rn < len(self._rx):
                 # Short read: drained for now (TLS may hold a decrypted record: poll again).
                 if self.ctx is None:
                     break
-        return handled
+        return got
 
     def _parse(self):
         rx = self._rx
@@ -317,19 +323,27 @@ class Session(MQTTClient):
             if n < 0:
                 break
             end = i + n
-            if end > len(rx):
-                # Too big for our buffer: only a PUBLISH (a command) can be; skip it.
-                if rx[pos] & 0xF0 != 0x30:
-                    raise ProtocolError("oversized packet 0x%02x" % rx[pos])
-                topic = None
-                if i + 2 <= self._rn:
-                    tl = rx[i] << 8 | rx[i + 1]
-                    if i + 2 + tl <= self._rn:
-                        topic = bytes(rx[i + 2:i + 2 + tl])
+            if end - pos > len(rx):
+                # Too big for our buffer: only a PUBLISH (a command) can be; acknowledge,
+                # report and skip it, once its topic and packet id are in.
+                kind = rx[pos]
+                if kind & 0xF0 != 0x30:
+                    raise ProtocolError("oversized packet 0x%02x" % kind)
+                if i + 2 > self._rn:
+                    break
+                tl = rx[i] << 8 | rx[i + 1]
+                head = i + 2 + tl + (2 if kind & 6 else 0)
+                if head > self._rn:
+                    if head - pos > len(rx):
+                        raise ProtocolError("topic too long")
+                    break
+                topic = bytes(rx[i + 2:i + 2 + tl])
+                if kind & 6 == 2:
+                    self._send(bytes((0x40, 2, rx[head - 2], rx[head - 1])))
                 self._skip = end - self._rn
                 pos = self._rn
                 handled += 1
-                if topic is not None and self.on_message:
+                if self.on_message:
                     self.on_message(topic, None)
                 continue
             if end > self._rn:

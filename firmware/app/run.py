@@ -38,10 +38,14 @@ class Shell:
     def command(self, name, params):
         return self.node.command(name, params)
 
-    def reconfigure(self, cfg):
-        t = self.board.now()
-        self.node.close(t)  # the interval in progress is reported, not lost
-        self.node = Node(cfg, self.board, self.log)
+    def reconfigure(self, cfg, changed=None):
+        if changed is not None and list(changed) == ["interval"] and all(
+                hasattr(p, "interval") for p in self.node.pipelines):
+            for p in self.node.pipelines:
+                p.interval = cfg["interval"]  # from the next interval on
+        else:
+            self.node.close(self.board.now())  # the interval in progress is reported, not lost
+            self.node = Node(cfg, self.board, self.log)
         self.health_key = fiware.key(cfg, "device", cfg["device_id"])
         h = cfg.get("health") or {}
         self.health.interval = h.get("interval", 300)

@@ -42,9 +42,9 @@ def test_interval_is_validated_applied_and_persisted():
     store = fresh_store("interval")
     applied = []
     cfg = base_cfg()
-    c = Commands(cfg, Pipelines(), store, apply=applied.append)
+    c = Commands(cfg, Pipelines(), store, apply=lambda cfg, changed: applied.append((cfg, changed)))
     assert c.handle(b'{"interval": {"data": "60"}}') == [("interval", "OK")]
-    assert cfg["interval"] == 60 and applied == [cfg]
+    assert cfg["interval"] == 60 and applied == [(cfg, {"interval": 60})]
     with open(store.path) as f:
         assert json.load(f)["interval"] == 60
     name, result = c.handle(b'{"interval": 0}')[0]
@@ -104,7 +104,7 @@ def test_fuzz_thousands_of_random_payloads_never_raise():
 
     random.seed(6)
     cfg = base_cfg()
-    c = Commands(cfg, Pipelines(), fresh_store("fuzz"), apply=lambda cfg: None)
+    c = Commands(cfg, Pipelines(), fresh_store("fuzz"), apply=lambda cfg, changed: None)
     seeds = [b'{"ping": {"data": "1"}}', b'{"interval": 60}', b'{"config": {"interval": 5}}',
              b'{"calibrate": {}}', b'{"config": {"broker": {"host": ""}}}', b'{"reboot": 1}']
     for i in range(4000):
