@@ -59,3 +59,68 @@ def test_broker_restart_loses_nothing_and_keeps_order():
     health = [o for t, o in objs if t == "/json/k/rs-1/attrs"]
     assert any(o["uplink"] == "disconnected" and "lastError" in o for o in health)
     assert all(o["firmwareVersion"] for o in health)
+
+
+def test_status_is_retained_online_then_offline_by_last_will(broker):
+    node = VirtualNode(broker.port, interval=60, device_id="st-1", apikey="k").start()
+    col = Collector(broker.port, topic="/json/k/st-1/attrs/deviceState", client_id="status-1")
+    try:
+        first = col.drain(lambda m: len(m) >= 1, timeout=20)
+        node.proc.kill()  # power cut: no DISCONNECT, the broker sends the will
+        node.proc.wait()
+        will = col.drain(lambda m: len(m) >= 1, timeout=20)
+    finally:
+        node.stop()
+        col.close()
+    assert first[0][1] == b"online"
+    assert will[0][1] == b"offline"
+    late = Collector(broker.port, topic="/json/k/st-1/attrs/deviceState", client_id="status-2")
+    retained = late.drain(lambda m: len(m) >= 1, timeout=10)
+    late.close()
+    assert retained == [("/json/k/st-1/attrs/deviceState", b"offline", True)]
+
+
+DEAD_PROBE = r"""
+import sys, time
+from app.mqtt import Session
+s = Session("ka-probe", "127.0.0.1", int(sys.argv[1]), keepalive=1)
+s.connect()
+pings = 0
+t0 = time.ticks_ms()
+while time.ticks_diff(time.ticks_ms(), t0) < 2500:  # the broker answers our pings
+    s.poll(50)
+    before = s.outstanding
+    s.keepalive_due(time.ticks_ms())
+    pings += s.outstanding > before
+print("pings", pings)  # the unix port writes stdout unbuffered
+sys.stdin.readline()  # the test freezes the broker now
+try:
+    while True:
+        s.poll(50)
+        s.keepalive_due(time.ticks_ms())
+except OSError as e:
+    print("dead", repr(e))
+"""
+
+
+def test_a_silent_broker_is_detected_as_a_dead_connection(broker):
+    import os
+    import signal
+    import subprocess
+
+    from host_tools import mp
+
+    proc = subprocess.Popen([mp.binary(), "-c", DEAD_PROBE, str(broker.port)], env=mp.env(),
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline().split()
+        assert line[0] == "pings" and int(line[1]) >= 2  # keepalive 1 s: a ping every half second
+        os.kill(broker.proc.pid, signal.SIGSTOP)
+        proc.stdin.write("go\n")
+        proc.stdin.flush()
+        out = proc.stdout.readline()
+    finally:
+        os.kill(broker.proc.pid, signal.SIGCONT)
+        proc.kill()
+        proc.wait()
+    assert out.startswith("dead") and "connection dead" in out

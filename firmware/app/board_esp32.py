@@ -25,9 +25,9 @@ class Board:
 
     # -- what the uplink asks of the platform ------------------------------------
     def health(self):
-        causes = {machine.PWRON_RESET: "power-on", machine.HARD_RESET: "hard",
-                  machine.WDT_RESET: "watchdog", machine.DEEPSLEEP_RESET: "deep-sleep",
-                  machine.SOFT_RESET: "soft"}
+        causes = {getattr(machine, c, -1 - i): n for i, (c, n) in enumerate((
+            ("PWRON_RESET", "power-on"), ("HARD_RESET", "hard"), ("WDT_RESET", "watchdog"),
+            ("DEEPSLEEP_RESET", "deep-sleep"), ("SOFT_RESET", "soft")))}
         rssi = None
         wlan = self._wlan
         if wlan is not None and wlan.isconnected():
@@ -49,7 +49,7 @@ class Board:
         wlan = self._wlan
         if wlan.isconnected():
             return True
-        if wlan.status() != network.STAT_CONNECTING:
+        if wlan.status() != getattr(network, "STAT_CONNECTING", 1001):
             w = cfg.get("wifi") or {}
             if w.get("ssid"):
                 wlan.connect(w["ssid"], w.get("password", ""))
