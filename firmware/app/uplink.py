@@ -7,7 +7,7 @@
 # sent again.  Published TimeInstants never go backwards per device.
 from app import fiware
 from app.mqtt import HEAD_ROOM
-from app.timesync import TI, flag, set_stamp
+from app.timesync import TI, VALID_FROM, flag, set_stamp
 
 TOPIC_ROOM = 128  # room before the payload for topic, packet id and fixed header
 SEQ = b'{"seq":'
@@ -60,20 +60,25 @@ class Uplink:
                 floor = self._floor.get(key)
             elif not (rec.startswith(key) and sp == len(key)):
                 break
-            obj = rec[sp + 1:]
-            if self.clock is not None:
-                obj = self.clock.fix(seq, obj)
-                if obj is None:
-                    break  # time not known yet: hold this and what follows
-            ti = obj.find(TI)
+            o = sp + 1  # the object is rec[o:]; copied once, into the packet
+            ti = rec.find(TI, o)
             if ti >= 0:
                 ti += len(TI)
-                stamp = obj[ti:ti + 20]
+                stamp = rec[ti:ti + 20]
+                if stamp < VALID_FROM and self.clock is not None:
+                    rec = self.clock.fix(seq, rec[o:])
+                    if rec is None:
+                        break  # time not known yet: hold this and what follows
+                    o = 0
+                    ti = rec.find(TI) + len(TI)
+                    stamp = rec[ti:ti + 20]
                 if floor is not None and stamp < floor:
-                    obj = flag(set_stamp(obj, floor), b'"timeAdjusted":true')
+                    rec = flag(set_stamp(rec[o:], floor), b'"timeAdjusted":true')
+                    o = 0
                 else:
                     floor = stamp
-            need = len(obj) + 24
+            size = len(rec) - o
+            need = size + 24
             if p + need + 1 > len(buf):
                 if n:
                     break
@@ -83,11 +88,11 @@ class Uplink:
             digits = b"%d" % seq
             buf[p:p + len(digits)] = digits
             p += len(digits)
-            if obj[1:2] != b"}":
+            if rec[o + 1] != 125:  # not an empty object '{}'
                 buf[p] = 44  # ','
                 p += 1
-            buf[p:p + len(obj) - 1] = obj[1:]
-            p += len(obj) - 1
+            buf[p:p + size - 1] = memoryview(rec)[o + 1:]
+            p += size - 1
             buf[p] = 44
             p += 1
             n += 1
