@@ -1,7 +1,6 @@
 """Remote commands through a real Mosquitto to the firmware under the unix port."""
 import json
 import random
-import time
 
 import paho.mqtt.client as mqtt
 

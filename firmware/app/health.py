@@ -6,7 +6,6 @@ import gc
 import app
 from app.isotime import iso
 
-STATES = ("connected", "time", "error")
 
 
 class Health:

@@ -73,7 +73,12 @@ async def network(shell, boot_ms):
     link = shell.link
     first = True
     while True:
-        ms = link.step()
+        try:
+            ms = link.step()
+        except Exception as e:  # a bug in delivery must not end the node's sensing
+            link.last_error = "link: %r" % (e,)
+            print("link:", repr(e))
+            ms = 1000
         if first and shell.uplink.acked:
             first = False
             print("uplink: first ack %d ms after boot" % time.ticks_diff(time.ticks_ms(), boot_ms))

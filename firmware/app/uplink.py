@@ -6,10 +6,9 @@
 # PUBACKs arrive, in order.  After a reconnect everything not acknowledged is
 # sent again.  Published TimeInstants never go backwards per device.
 from app import fiware
-from app.mqtt import HEAD_ROOM
 from app.timesync import TI, VALID_FROM, flag, set_stamp
 
-TOPIC_ROOM = 128  # room before the payload for topic, packet id and fixed header
+TOPIC_ROOM = 128  # room before the payload for topic, packet id and fixed header (app.mqtt)
 SEQ = b'{"seq":'
 
 
