@@ -73,3 +73,21 @@ def test_tls_verifies_ca_dates_and_host_name(tmp_path):
 def test_tls_without_a_ca_is_a_config_error():
     out = probe(free_port(), server_hostname="localhost")
     assert out.startswith("refused") and "broker.ca" in out
+
+
+def test_a_node_delivers_over_tls_with_its_municipality_ca(tmp_path):
+    from host_tools.virtualnode import VirtualNode
+    from tests.uplinkhelp import Collector, readings
+
+    ca = CA(str(tmp_path), "municipality-ca")
+    good = ca.issue("broker", "localhost")
+    port = free_port()
+    with Mosquitto(extra=listener(port, ca.cert, *good)) as plain:
+        col = Collector(plain.port, topic="/json/#")
+        cfg = {"broker": {"port": port, "tls": True, "ca": ca.cert, "server_hostname": "localhost"}}
+        with VirtualNode(port, interval=1, period_ms=100, device_id="tls-1", apikey="k", config=cfg):
+            msgs = col.drain(lambda m: len([o for t, o in readings(m) if t.endswith("-aq/attrs")]) >= 2,
+                             timeout=20)
+        col.close()
+    aq = [o for t, o in readings(msgs) if t == "/json/k/tls-1-aq/attrs"]
+    assert len(aq) >= 2 and [o["seq"] for o in aq] == sorted(o["seq"] for o in aq)

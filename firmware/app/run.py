@@ -34,6 +34,7 @@ class Shell:
         h = cfg.get("health") or {}
         self.health = Health(h.get("interval", 300), board, log, board.now())
         self.health_key = fiware.key(cfg, "device", cfg["device_id"])
+        self._unsynced = not self.clock.synced
 
     def command(self, name, params):
         return self.node.command(name, params)
@@ -51,6 +52,11 @@ class Shell:
         self.health.interval = h.get("interval", 300)
 
     def sense(self, t):
+        if self._unsynced and self.clock.synced:
+            # The clock jumped (NTP): intervals begun on the old clock end here; their
+            # readings carry old stamps, which the uplink corrects.
+            self._unsynced = False
+            self.reconfigure(self.cfg)
         self.node.poll(t)
         link = self.link
         state = (link.connected, self.clock.state, link.last_error)
