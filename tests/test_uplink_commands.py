@@ -60,7 +60,7 @@ def test_fuzzed_commands_leave_the_node_running_and_publishing(broker):
     col = Collector(broker.port, topic="/json/#")
     with VirtualNode(broker.port, interval=1, period_ms=100, device_id="cm-1", apikey="k",
                      config=FAST_RETRY) as node:
-        col.drain(lambda m: any(t.endswith("-aq/attrs") for t, _ in readings(m)), timeout=20)
+        before = col.drain(lambda m: any(t.endswith("-aq/attrs") for t, _ in readings(m)), timeout=20)
         ag = agent(broker.port)
         for p in fuzz_payloads(3000):
             ag.publish(CMD, p, qos=1)
@@ -69,7 +69,7 @@ def test_fuzzed_commands_leave_the_node_running_and_publishing(broker):
         msgs = col.drain(lambda m: bool(m) and answers(m[-1:]) == [{"ping": "pong after"}], timeout=60)
         pongs = answers(msgs)
         # Readings logged after the fuzz still go out (numbers above all so far).
-        last = max(o["seq"] for t, o in readings(msgs))
+        last = max(o["seq"] for t, o in readings(before + msgs))
         later = col.drain(lambda m: any(t.endswith("-aq/attrs") and o["seq"] > last + 1
                                         for t, o in readings(m)), timeout=20)
         alive = node.proc.poll() is None
