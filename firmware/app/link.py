@@ -12,6 +12,8 @@ from app.backoff import Backoff
 from app.commands import Deferred
 from app.mqtt import Session, tls_context
 
+MAX_ANSWERS = 32
+
 
 def status_topic(cfg):
     return fiware.attrs_topic(fiware.key(cfg, "device", cfg["device_id"])) + "/deviceState"
@@ -89,7 +91,10 @@ class Link:
     def _rollback(self):
         good = self.trial[0]
         if self.store is not None:
-            good = self.store.rollback()
+            try:
+                good = self.store.rollback()
+            except (OSError, ValueError) as e:  # no readable last known good on flash
+                print("config: rollback:", repr(e))
         self.trial = None
         if good is None:
             return
@@ -116,7 +121,10 @@ class Link:
                 elif result.kind == "trial":
                     self._start_trial(result.cfg)
                     continue  # answered once the new config connects, or is rolled back
-            self.answers.append((name, result))
+            if len(self.answers) < MAX_ANSWERS:  # a flood of commands cannot exhaust the heap
+                self.answers.append((name, result))
+        if self.session is not None:
+            self._answer(self.session)  # at once: the answers never pile up
 
     def _start_trial(self, new):
         good = json.loads(json.dumps(self.cfg))

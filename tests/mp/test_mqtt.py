@@ -168,3 +168,43 @@ def test_published_stamps_never_go_backwards_per_device():
     late = out.msgs[2][1]
     assert late["TimeInstant"] == "2026-11-21T22:05:00Z" and late["timeAdjusted"] is True
     assert late["pm25"] == 3
+
+
+def packet(kind, body):
+    return bytes([kind]) + encode_length(len(body)) + body
+
+
+def publish_packet(topic, msg, qos, pid=0):
+    body = bytes([len(topic) >> 8, len(topic) & 255]) + topic
+    if qos:
+        body += bytes([pid >> 8, pid & 255])
+    return packet(0x30 | qos << 1, body + msg)
+
+
+def test_reader_handles_any_split_of_the_stream_and_skips_oversized_commands():
+    stream = (packet(0x40, b"\x00\x07")  # PUBACK 7
+              + publish_packet(b"/k/d/cmd", b'{"ping":1}', 1, 300)
+              + publish_packet(b"/k/d/cmd", b"x" * 3000, 1, 301)  # bigger than the 1 KB buffer
+              + publish_packet(b"/k/d/cmd", b'{"ping":2}', 0)
+              + packet(0xD0, b"")  # PINGRESP
+              + packet(0x90, b"\x00\x02\x01")  # SUBACK, granted QoS 1
+              + packet(0x40, b"\x01\x00"))  # PUBACK 256
+    for chunk in (1, 2, 3, 7, 64, 500, 1024):
+        s = Session("x", "127.0.0.1", rx_size=1024)
+        s.sock = Wire()
+        got = []
+        s.on_message = lambda t, m: got.append((t, m))
+        s.on_puback = lambda pid: got.append(pid)
+        s.outstanding = 4
+        pos = 0
+        while pos < len(stream):
+            n = min(chunk, len(s._rx) - s._rn, len(stream) - pos)
+            s._rx[s._rn:s._rn + n] = stream[pos:pos + n]
+            s._rn += n
+            pos += n
+            s._parse()
+        assert got == [7, (b"/k/d/cmd", b'{"ping":1}'), (b"/k/d/cmd", None),
+                       (b"/k/d/cmd", b'{"ping":2}'), 256], (chunk, got)
+        # Both QoS 1 commands were acknowledged (PUBACK 300 and 301), the big one too.
+        assert bytes(s.sock.data) == b"\x40\x02\x01\x2c\x40\x02\x01\x2d", chunk
+        assert s.outstanding == 0 and s._rn == 0 and s._skip == 0
