@@ -44,7 +44,7 @@ class Link:
 
     @property
     def connected(self):
-        return self.session is not None
+        return self.session is not None and self.session.connected
 
     def _new_session(self):
         cfg = self.cfg
@@ -56,10 +56,8 @@ class Link:
         s.set_last_will(status_topic(cfg), "offline", retain=True, qos=1)
         return s
 
-    def _connect(self):
-        s = self._new_session()
-        s.connect()
-        self.session = s
+    def _established(self):
+        s = self.session
         s.on_message = self._on_message
         dev = self.cfg["device_id"]
         s.subscribe(fiware.cmd_topic(fiware.apikey(self.cfg, "device"), dev), 1)
@@ -154,11 +152,20 @@ class Link:
                 if not self.board.network_up(self.cfg):
                     raise OSError("network down")
                 self._sync_time(now)
-                self._connect()
+                self.session = self._new_session()
+                self.session.begin()
             except Exception as e:
                 self._fail(e, now)
                 return 50
         s = self.session
+        if not s.connected:  # connecting: one phase per step, sensing runs in between
+            try:
+                if not s.advance():
+                    return 5
+                self._established()
+            except Exception as e:
+                self._fail(e, now)
+                return 50
         try:
             got = s.poll(0)
             if self.session is not s:  # a command replaced the connection

@@ -9,6 +9,7 @@
 #    so a window of publishes can be in flight;
 #  - a non-blocking reader (PUBACK, PUBLISH, SUBACK, PINGRESP) and keepalive
 #    with dead-connection detection; every blocking call has a timeout.
+import errno
 import select
 import socket
 import struct
@@ -98,38 +99,76 @@ class Session(MQTTClient):
         self._waiting_since = None
         self._last_tx = 0
         self._pid = 0
+        self._phase = 0  # 1: TCP connecting, 2: waiting for the CONNACK
         self.connected = False
 
     # -- connection --------------------------------------------------------------
     def connect(self, clean_session=True):
+        """Connect and wait for the CONNACK (each phase bounded by self.timeout)."""
+        self.begin(clean_session)
+        while not self.advance():
+            time.sleep_ms(2)
+
+    def begin(self, clean_session=True):
+        """Start connecting without waiting; then call advance() until it returns True.
+        Only the name lookup blocks here."""
         self.close()
+        addr = socket.getaddrinfo(self.server, self.port)[0][-1]
         raw = socket.socket()
         self.raw = raw
-        raw.settimeout(self.timeout)
         try:
             # Our packets are whole already; Nagle would only hold PUBACKs and pings back.
             raw.setsockopt(6, 1, 1)  # IPPROTO_TCP, TCP_NODELAY (Linux and lwIP)
         except (OSError, AttributeError):
             pass
-        raw.connect(socket.getaddrinfo(self.server, self.port)[0][-1])
-        sock = raw
-        if self.ctx is not None:
-            sock = self.ctx.wrap_socket(raw, server_hostname=self.server_hostname)
-        self.sock = sock
-        self._blocking = True
-        self._rn = 0
-        self._skip = 0
-        self.outstanding = 0
-        self._waiting_since = None
-        self._send(self._connect_packet(clean_session))
-        ack = self._read_exactly(4)
+        raw.setblocking(False)
+        try:
+            raw.connect(addr)
+        except OSError as e:
+            if e.errno != errno.EINPROGRESS:
+                raise
+        self._clean = clean_session
+        self._phase = 1
+        self._deadline = time.ticks_add(time.ticks_ms(), self.timeout * 1000)
+        self._poller = select.poll()
+        self._poller.register(raw, select.POLLOUT)
+
+    def advance(self):
+        """-> True once the broker has accepted us; False while waiting; raises on failure."""
+        if self._phase == 0:
+            return self.connected
+        if time.ticks_diff(time.ticks_ms(), self._deadline) > 0:
+            raise ProtocolError("connect timed out")
+        ready = self._poller.poll(0)
+        if not ready:
+            return False
+        if self._phase == 1:  # TCP is up (or failed)
+            if ready[0][1] & (select.POLLERR | select.POLLHUP):
+                raise ProtocolError("connection refused")
+            raw = self.raw
+            raw.settimeout(self.timeout)
+            sock = raw
+            if self.ctx is not None:  # the handshake blocks, bounded by the timeout
+                sock = self.ctx.wrap_socket(raw, server_hostname=self.server_hostname)
+            self.sock = sock
+            self._blocking = True
+            self._rn = 0
+            self._skip = 0
+            self.outstanding = 0
+            self._waiting_since = None
+            self._send(self._connect_packet(self._clean))
+            self._poller = select.poll()
+            self._poller.register(sock, select.POLLIN)
+            self._phase = 2
+            return False
+        ack = self._read_exactly(4)  # CONNACK
         if ack[0] != 0x20 or ack[1] != 0x02:
             raise ProtocolError("expected CONNACK, got %r" % ack)
         if ack[3]:
             raise MQTTException(ack[3])  # 4: bad user/password, 5: not authorized
-        self._poller = select.poll()
-        self._poller.register(sock, select.POLLIN)
+        self._phase = 0
         self.connected = True
+        return True
 
     def _connect_packet(self, clean_session):
         fields = [_utf8(self.client_id)]
@@ -159,6 +198,7 @@ class Session(MQTTClient):
 
     def close(self):
         self.connected = False
+        self._phase = 0
         s, self.sock = self.sock, None
         if s is not None:
             try:
