@@ -38,6 +38,18 @@ def test_broker_restart_loses_nothing_and_keeps_order():
             node.stop()
             col.close()
     objs = readings(before + after)
+    check_complete_and_ordered(objs)
+    # The outage really was inside the stream: readings stamped while the broker
+    # was down were delivered after it came back.
+    during = [o for o in aq(objs) if down + 1 <= unix(o["TimeInstant"]) <= up - 1]
+    assert during
+    # And the Device entity reported the outage (health on change of state).
+    health = [o for t, o in objs if t == "/json/k/rs-1/attrs"]
+    assert any(o["uplink"] == "disconnected" and "lastError" in o for o in health)
+    assert all(o["firmwareVersion"] for o in health)
+
+
+def check_complete_and_ordered(objs):
     seqs = [o["seq"] for t, o in objs]
     # Every reading the node logged arrived: the sequence numbers have no gap.
     assert sorted(set(seqs)) == list(range(1, max(seqs) + 1))
@@ -51,15 +63,33 @@ def test_broker_restart_loses_nothing_and_keeps_order():
     by_seq = {}
     for t, o in objs:
         assert by_seq.setdefault(o["seq"], (t, o)) == (t, o)
-    # The outage really was inside the stream: readings stamped while the broker
-    # was down were delivered after it came back.
-    during = [o for o in aq(objs) if down + 1 <= unix(o["TimeInstant"]) <= up - 1]
-    assert during
-    # And the Device entity reported the outage (health on change of state).
-    health = [o for t, o in objs if t == "/json/k/rs-1/attrs"]
-    assert any(o["uplink"] == "disconnected" and "lastError" in o for o in health)
-    assert all(o["firmwareVersion"] for o in health)
 
+
+def test_a_frozen_broker_is_left_and_rejoined_without_loss(broker):
+    import os
+    import signal
+
+    col = Collector(broker.port, topic="/json/#")
+    cfg = {"broker": {"backoff_base": 0.2, "backoff_cap": 1.0, "keepalive": 1, "timeout": 1}}
+    node = VirtualNode(broker.port, interval=1, period_ms=100, device_id="fz-1", apikey="k",
+                       config=cfg).start()
+    try:
+        before = col.drain(lambda m: len(aq(readings(m))) >= 3, timeout=20)
+        os.kill(broker.proc.pid, signal.SIGSTOP)  # alive to TCP, silent to MQTT
+        time.sleep(4)
+        os.kill(broker.proc.pid, signal.SIGCONT)
+        up = time.time()
+        after = col.drain(lambda m: any(unix(o["TimeInstant"]) > up + 2 for o in aq(readings(m))),
+                          timeout=30)
+    finally:
+        os.kill(broker.proc.pid, signal.SIGCONT)
+        node.stop()
+        col.close()
+    objs = readings(before + after)
+    check_complete_and_ordered(objs)
+    health = [o for t, o in objs if t == "/json/k/fz-1/attrs"]
+    assert any("connection dead" in o.get("lastError", "") or "timed out" in o.get("lastError", "")
+               for o in health), health
 
 def test_status_is_retained_online_then_offline_by_last_will(broker):
     node = VirtualNode(broker.port, interval=60, device_id="st-1", apikey="k").start()
