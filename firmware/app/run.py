@@ -56,6 +56,7 @@ class Shell:
             # The clock jumped (NTP): intervals begun on the old clock end here; their
             # readings carry old stamps, which the uplink corrects.
             self._unsynced = False
+            self.health.started += self.clock.offset
             self.reconfigure(self.cfg)
         self.node.poll(t)
         link = self.link
