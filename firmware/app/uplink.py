@@ -33,6 +33,7 @@ class Uplink:
         self.acked = 0  # readings acknowledged
         self.publishes = 0
         self.wire_bytes = 0
+        self.malformed = 0  # log records that were not a reading
 
     # -- building a message --------------------------------------------------------
     def _next_message(self):
@@ -54,6 +55,12 @@ class Uplink:
             if not isinstance(rec, bytes):
                 rec = bytes(rec)
             sp = rec.find(b" ")
+            if sp < 1 or len(rec) < sp + 3 or rec[sp + 1] != 123 or rec[-1] != 125:
+                # Not '<key> {...}': unpublishable. Skipped, and forgotten with the
+                # batch, so one bad record cannot stop delivery.
+                self.malformed += 1
+                last = seq
+                continue
             if key is None:
                 key = rec[:sp]
                 floor = self._floor.get(key)
@@ -97,7 +104,7 @@ class Uplink:
             n += 1
             last = seq
         if not n:
-            return None
+            return (None, 0, 0, last, 0, None) if last else None
         p -= 1  # the trailing comma
         if n == 1:
             start += 1
@@ -116,7 +123,8 @@ class Uplink:
             if m is None:
                 return delivered
             key, start, end, last, n, floor = m
-            self.transport.publish(fiware.attrs_topic(key.decode()), bytes(self._buf[start:end]))
+            if key is not None:
+                self.transport.publish(fiware.attrs_topic(key.decode()), bytes(self._buf[start:end]))
             self._sent = last
             self._ack_upto(last, n, key, floor)
             delivered += n
@@ -146,6 +154,13 @@ class Uplink:
             if m is None:
                 break
             key, start, end, last, n, floor = m
+            if key is None:  # only malformed records: forget them in order
+                self._sent = last
+                if self._inflight:
+                    self._inflight.append([-1, last, 0, None, None])
+                else:
+                    self._ack_upto(last, 0, None, None)
+                continue
             pid, pkt = s.frame_publish(self._buf, start, end, fiware.attrs_topic(key.decode()), 1)
             s.send_publish(pkt, 1)
             self._inflight.append([pid, last, n, key, floor])

@@ -208,3 +208,18 @@ def test_reader_handles_any_split_of_the_stream_and_skips_oversized_commands():
         # Both QoS 1 commands were acknowledged (PUBACK 300 and 301), the big one too.
         assert bytes(s.sock.data) == b"\x40\x02\x01\x2c\x40\x02\x01\x2d", chunk
         assert s.outstanding == 0 and s._rn == 0 and s._skip == 0
+
+
+def test_a_malformed_log_record_is_skipped_not_blocking():
+    log = MemLog()
+    log.append(b"garbage-without-a-key")
+    log.append(record.pack("k/n-aq", reading("2026-11-21T22:00:00Z", 1)))
+    log.append(record.pack("k/n-aq", b'{"TimeInstant":"2026-11-21T22:01:00Z","pm25":2'))  # cut short
+    log.append(record.pack("k/n-aq", reading("2026-11-21T22:02:00Z", 3)))
+    log.append(b"k/n-aq ")
+    out = Collect()
+    up = Uplink({}, log, out)
+    up.pump()
+    assert out.msgs == [("/json/k/n-aq/attrs", [{"seq": 2, "TimeInstant": "2026-11-21T22:00:00Z", "pm25": 1},
+                                                {"seq": 4, "TimeInstant": "2026-11-21T22:02:00Z", "pm25": 3}])]
+    assert up.malformed == 3 and log.pending == 0
