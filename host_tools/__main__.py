@@ -2,7 +2,7 @@
 import argparse
 import sys
 
-from . import bench, demo, paths, replay, vendor
+from . import bench, demo, fleet, paths, replay, vendor
 
 
 def main(argv=None):
@@ -19,6 +19,9 @@ def main(argv=None):
 
     b = sub.add_parser("bench", help="measure the figures the README reports")
     b.set_defaults(func=bench.main)
+
+    f = sub.add_parser("fleet", help="broker credentials and ACL, IoT Agent provisioning for a fleet")
+    fleet.add_arguments(f)
 
     v = sub.add_parser("vendor", help="fetch the pinned third-party MicroPython modules")
     v.add_argument("outdir", nargs="?", default=str(paths.VENDOR))

@@ -11,7 +11,7 @@ from . import mp, paths
 
 class VirtualNode:
     def __init__(self, broker_port, recording=None, interval=10, device_id="demo-1",
-                 apikey="smartnode", period_ms=1000, workdir=None):
+                 apikey="smartnode", period_ms=1000, workdir=None, config=None):
         self.dir = workdir or tempfile.mkdtemp(prefix="vnode-")
         self._own_dir = workdir is None
         recording = recording or paths.DATA / "sds011_capture_54frames.bin"
@@ -21,6 +21,8 @@ class VirtualNode:
         cfg = {"device_id": device_id, "apikey": apikey, "interval": interval,
                "broker": {"host": "127.0.0.1", "port": broker_port},
                "air": {"sensors": {"sds011": {"uart": "pm"}}}}
+        for k, v in (config or {}).items():  # a section given is merged into the default one
+            cfg[k] = dict(cfg[k], **v) if isinstance(cfg.get(k), dict) and isinstance(v, dict) else v
         for name, obj in (("config.json", cfg), ("board.json", board)):
             with open(os.path.join(self.dir, name), "w") as f:
                 json.dump(obj, f, indent=1)

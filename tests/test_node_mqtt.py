@@ -6,7 +6,7 @@ from host_tools.virtualnode import VirtualNode
 
 def test_virtual_node_publishes_sds011_measures_to_mosquitto(broker, subscriber):
     with VirtualNode(broker.port, interval=1, period_ms=50, device_id="vn-1", apikey="k1"):
-        msgs = subscriber.collect(3, timeout=20, match=lambda t: t.endswith("/attrs"))
+        msgs = subscriber.collect(3, timeout=20, match=lambda t: t.endswith("-aq/attrs"))  # not the Device (health)
     assert len(msgs) == 3
     for topic, payload, qos, retain in msgs:
         assert topic == "/json/k1/vn-1-aq/attrs"

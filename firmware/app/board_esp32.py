@@ -53,3 +53,50 @@ class Board:
             return found[0], "partition"
         from app.fileblocks import FileBlocks
         return FileBlocks(cfg.get("file", "/smartlog.bin"), cfg.get("sectors", 16)), "file"
+
+    # -- what the uplink asks of the platform ------------------------------------
+    def health(self):
+        causes = {getattr(machine, c, -1 - i): n for i, (c, n) in enumerate((
+            ("PWRON_RESET", "power-on"), ("HARD_RESET", "hard"), ("WDT_RESET", "watchdog"),
+            ("DEEPSLEEP_RESET", "deep-sleep"), ("SOFT_RESET", "soft")))}
+        rssi = None
+        wlan = self._wlan
+        if wlan is not None and wlan.isconnected():
+            try:
+                rssi = wlan.status("rssi")
+            except Exception:
+                pass
+        return {"reset_cause": causes.get(machine.reset_cause(), "other"), "rssi": rssi}
+
+    _wlan = None
+
+    def network_up(self, cfg):
+        """Wi-Fi station up?  Starts (or restarts) joining and returns at once."""
+        import network
+
+        if self._wlan is None:
+            self._wlan = network.WLAN(network.STA_IF)
+            self._wlan.active(True)
+        wlan = self._wlan
+        if wlan.isconnected():
+            return True
+        if wlan.status() != getattr(network, "STAT_CONNECTING", 1001):
+            w = cfg.get("wifi") or {}
+            if w.get("ssid"):
+                wlan.connect(w["ssid"], w.get("password", ""))
+        return False
+
+    def clock_set(self):
+        return time.gmtime(time.time())[0] >= 2020
+
+    def sync_time(self, server):
+        """NTP (1 s timeout) -> (local seconds before, true seconds after) or None."""
+        import ntptime
+
+        ntptime.host = server
+        before = self.now()
+        ntptime.settime()
+        return before, self.now()
+
+    def reboot(self):
+        machine.reset()

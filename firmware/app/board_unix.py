@@ -125,3 +125,21 @@ class Board:
 
     def status(self):
         return {"platform": "unix"}
+
+    # -- what the uplink asks of the platform (stand-ins on the unix port) --------
+    def health(self):
+        return {"reset_cause": "power-on", "rssi": None}
+
+    def network_up(self, cfg):
+        """The host's network is always there."""
+        return True
+
+    def clock_set(self):
+        return True
+
+    def sync_time(self, server):
+        """-> (local seconds before, true seconds after) or None: the host keeps time."""
+        return None
+
+    def reboot(self):
+        raise SystemExit("reboot requested")

@@ -1,49 +1,119 @@
 # The imperative shell on a real (or real-time simulated) board: an asyncio
-# loop that samples on its own cadence and delivers in a separate task, so
-# sensing never waits for the network.
+# loop that samples on its own cadence and talks to the broker in a separate
+# task, so sensing never waits for the network (every socket call there is
+# bounded by a timeout).
 import json
+import time
 
 import asyncio
 
-from app import config
+from app import config, fiware
 from app.board import Board
+from app.commands import Commands, ConfigStore
 from app.flashlog import open_log
+from app.health import Health
+from app.link import Link
 from app.node import Node
-from app.uplink import MQTTTransport, Uplink
+from app.timesync import TimeSync
+from app.uplink import Uplink
 
 
-async def sense(node, board, period_ms):
+class Shell:
+    """What lives for the whole run; the node is rebuilt when its config changes."""
+
+    def __init__(self, cfg, board, log, store):
+        self.cfg = cfg
+        self.board = board
+        self.log = log
+        self.node = Node(cfg, board, log)
+        self.clock = TimeSync(synced=board.clock_set(), boot_seq=log.next_seq)
+        self.uplink = Uplink(cfg, log, clock=self.clock, window=cfg["broker"].get("window", 8))
+        self.commands = Commands(cfg, self, store, apply=self.reconfigure)
+        self.link = Link(cfg, board, self.uplink, self.commands, self.clock, store,
+                         on_reconfigure=self.reconfigure)
+        h = cfg.get("health") or {}
+        self.health = Health(h.get("interval", 300), board, log, board.now())
+        self.health_key = fiware.key(cfg, "device", cfg["device_id"])
+        self._unsynced = not self.clock.synced
+
+    def command(self, name, params):
+        return self.node.command(name, params)
+
+    def reconfigure(self, cfg, changed=None):
+        if changed is not None and list(changed) == ["interval"] and all(
+                hasattr(p, "interval") for p in self.node.pipelines):
+            for p in self.node.pipelines:
+                p.interval = cfg["interval"]  # from the next interval on
+        else:
+            self.node.close(self.board.now())  # the interval in progress is reported, not lost
+            self.node = Node(cfg, self.board, self.log)
+        self.health_key = fiware.key(cfg, "device", cfg["device_id"])
+        h = cfg.get("health") or {}
+        self.health.interval = h.get("interval", 300)
+
+    def sense(self, t):
+        if self._unsynced and self.clock.synced:
+            # The clock jumped (NTP): intervals begun on the old clock end here; their
+            # readings carry old stamps, which the uplink corrects.
+            self._unsynced = False
+            self.health.started += self.clock.offset
+            self.reconfigure(self.cfg)
+        self.node.poll(t)
+        link = self.link
+        state = (link.connected, self.clock.state, link.last_error)
+        if self.health.due(t, state):
+            self.node.emit(self.health_key, self.health.reading(t, *state))
+
+
+async def sense(shell, period_ms):
+    board = shell.board
     while True:
-        node.poll(board.now())
+        try:
+            shell.sense(board.now())
+        except Exception as e:  # a sensor fault must not stop delivery of what is logged
+            shell.link.last_error = "sense: %r" % (e,)
+            print("sense:", repr(e))
         await asyncio.sleep_ms(period_ms)
 
 
-async def deliver(uplink, transport):
-    backoff = 1
+async def network(shell, boot_ms):
+    link = shell.link
+    first = True
     while True:
         try:
-            uplink.pump()
-            backoff = 1
-        except Exception as e:  # broker down, network gone: retry, never stop
-            print("uplink:", repr(e))
-            transport.close()
-            backoff = min(backoff * 2, 60)
-            await asyncio.sleep(backoff)
-        await asyncio.sleep_ms(500)
+            ms = link.step()
+        except Exception as e:  # a bug in delivery must not end the node's sensing
+            link.last_error = "link: %r" % (e,)
+            print("link:", repr(e))
+            ms = 1000
+        if first and shell.uplink.acked:
+            first = False
+            print("uplink: first ack %d ms after boot" % time.ticks_diff(time.ticks_ms(), boot_ms))
+        await asyncio.sleep_ms(ms)
+
+
+def load_config(path, store):
+    try:
+        return config.load(path)
+    except config.ConfigError as e:
+        if not store.in_trial():
+            raise
+        print("config:", e, "- back to the last known good config")
+        store.rollback()
+        return config.load(path)
 
 
 def main(config_path="config.json", board_path="board.json"):
-    cfg = config.load(config_path)
+    boot_ms = time.ticks_ms()
+    store = ConfigStore(config_path)
+    cfg = load_config(config_path, store)
     with open(board_path) as f:
         board = Board(json.load(f))
-    log = open_log(board, cfg.get("log") or {})
-    node = Node(cfg, board, log)
-    transport = MQTTTransport(cfg)
-    uplink = Uplink(cfg, log, transport)
+    shell = Shell(cfg, board, open_log(board, cfg.get("log") or {}), store)
     print("node", cfg["device_id"], "up, interval", cfg["interval"], "s")
 
     async def both():
-        asyncio.create_task(sense(node, board, 200))
-        await deliver(uplink, transport)
+        asyncio.create_task(sense(shell, 200))
+        await network(shell, boot_ms)
 
     asyncio.run(both())

@@ -1,0 +1,211 @@
+# Remote commands from the IoT Agent: `{"<command>": <parameters>}` on
+# /<apikey>/<device_id>/cmd, answered `{"<command>": <result>}` on
+# /json/<apikey>/<device_id>/cmdexe.  Whatever arrives (garbage, huge, unknown,
+# wrong types) gets an error result and never raises out of handle().
+import json
+
+from app import schema
+from app.config import merge
+
+MAX_PAYLOAD = 1024
+MAX_COMMANDS = 4  # members per message
+RESTART_SECTIONS = ("broker", "wifi", "device_id", "apikey")  # need a new connection
+SECTIONS = ("device_id", "municipality", "apikey", "board", "location", "interval", "broker",
+            "wifi", "air", "parking", "traffic", "log", "ntp", "health")
+
+
+class Deferred:
+    """A result that comes later (a config trial, a reboot after the answer)."""
+
+    def __init__(self, kind, cfg=None):
+        self.kind = kind
+        self.cfg = cfg
+
+
+def error(msg):
+    return "ERROR " + msg
+
+
+class ConfigStore:
+    """The config file, written atomically; `<path>.good` holds the last known
+    good config while a new one is on trial."""
+
+    def __init__(self, path):
+        self.path = path
+        self.good = path + ".good"
+
+    def _write(self, path, cfg):
+        import os
+
+        with open(path + ".tmp", "w") as f:
+            json.dump(cfg, f)
+        os.rename(path + ".tmp", path)
+
+    def save(self, cfg):
+        self._write(self.path, cfg)
+
+    def begin_trial(self, good, new):
+        self._write(self.good, good)
+        self._write(self.path, new)
+
+    def in_trial(self):
+        try:
+            open(self.good).close()
+            return True
+        except OSError:
+            return False
+
+    def commit(self):
+        import os
+
+        try:
+            os.remove(self.good)
+        except OSError:
+            pass
+
+    def rollback(self):
+        """-> the last known good config, written back as the config."""
+        import os
+
+        with open(self.good) as f:
+            good = json.load(f)
+        os.rename(self.good, self.path)
+        return good
+
+
+def _data(params):
+    """The IoT Agent wraps a command's value as {"data": ...}; accept it bare too."""
+    if isinstance(params, dict) and "data" in params:
+        return params["data"]
+    return params
+
+
+class Commands:
+    """cfg: the live config (updated in place); node: has command(name, params);
+    store: ConfigStore or None; apply(cfg, changed): re-applies a changed config."""
+
+    def __init__(self, cfg, node, store=None, apply=None):
+        self.cfg = cfg
+        self.node = node
+        self.store = store
+        self.apply = apply
+        self.handled = 0
+        self.rejected = 0
+
+    def handle(self, payload):
+        """-> list of (command name, result); result is JSON-able or a Deferred."""
+        try:
+            return self._handle(payload)
+        except Exception as e:  # a bug must not take the node down with it
+            self.rejected += 1
+            return [("error", error("internal: %r" % e))]
+
+    def _handle(self, payload):
+        if payload is None or len(payload) > MAX_PAYLOAD:
+            self.rejected += 1
+            return [("error", error("command larger than %d bytes" % MAX_PAYLOAD))]
+        body = payload.strip()
+        try:
+            # MicroPython's json accepts a truncated object: insist on a whole one.
+            if body[:1] != b"{" or body[-1:] != b"}":
+                raise ValueError
+            msg = json.loads(body)
+        except Exception:
+            self.rejected += 1
+            return [("error", error("not JSON"))]
+        if not isinstance(msg, dict) or not msg:
+            self.rejected += 1
+            return [("error", error('expected {"<command>": <parameters>}'))]
+        out = []
+        for name, params in msg.items():
+            if len(out) >= MAX_COMMANDS:
+                out.append(("error", error("at most %d commands per message" % MAX_COMMANDS)))
+                break
+            fn = getattr(self, "cmd_" + name, None) if name.isalpha() else None
+            if fn is None:
+                self.rejected += 1
+                out.append((name[:32], error("unknown command")))
+                continue
+            self.handled += 1
+            out.append((name, fn(params)))
+        return out
+
+    def cmd_ping(self, params):
+        d = _data(params)
+        if isinstance(d, (str, int, float)) and not isinstance(d, bool) and len(str(d)) <= 64:
+            return "pong %s" % d
+        return "pong"
+
+    def cmd_reboot(self, params):
+        return Deferred("reboot")
+
+    def cmd_interval(self, params):
+        d = _data(params)
+        if isinstance(d, str):
+            try:
+                d = int(d)
+            except ValueError:
+                return error("interval: whole seconds")
+        return self._update({"interval": d})
+
+    def cmd_calibrate(self, params):
+        result = self.node.command("calibrate", _data(params))
+        return error("no sensor to calibrate") if result is None else result
+
+    def cmd_config(self, params):
+        d = _data(params)
+        if isinstance(d, str):
+            try:
+                d = json.loads(d)
+            except Exception:
+                return error("config: not JSON")
+        return self._update(d)
+
+    def _update(self, partial):
+        if not isinstance(partial, dict) or not partial:
+            return error("config: expected a JSON object of fields")
+        unknown = [k for k in partial if k not in SECTIONS and k not in self.cfg]
+        if unknown:
+            return error("unknown config field %s" % ", ".join(unknown)[:64])
+        if _has_null(partial):
+            return error("config: null is not a value")
+        new = merge(self.cfg, partial)
+        errors = schema.validate(new) + check_uplink_fields(new)
+        if errors:
+            return error("; ".join("%s: %s" % fe for fe in errors))
+        if any(k in partial for k in RESTART_SECTIONS):
+            return Deferred("trial", new)  # persisted and tried by the link
+        if self.store:
+            self.store.save(new)
+        self.cfg.clear()
+        self.cfg.update(new)
+        if self.apply:
+            self.apply(self.cfg, partial)
+        return "OK"
+
+
+def _has_null(d):
+    for v in d.values():
+        if v is None or (isinstance(v, dict) and _has_null(v)):
+            return True
+    return False
+
+
+def check_uplink_fields(cfg):
+    """Fields this part reads, until the one schema covers them."""
+    errors = []
+    b = cfg.get("broker")
+    if not isinstance(b, dict):
+        return [("broker", "a JSON object")]
+    if not isinstance(b.get("host"), str) or not b.get("host"):
+        errors.append(("broker.host", "a host name"))
+    port = b.get("port", 1883)
+    if not isinstance(port, int) or isinstance(port, bool) or not 0 < port < 65536:
+        errors.append(("broker.port", "1..65535"))
+    for k in ("keepalive", "backoff_base", "backoff_cap"):
+        v = b.get(k)
+        if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float)) or v <= 0):
+            errors.append(("broker." + k, "a positive number"))
+    if b.get("tls") and not b.get("ca") and b.get("tls_insecure_skip_verify") is not True:
+        errors.append(("broker.ca", "required with tls"))
+    return errors

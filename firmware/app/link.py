@@ -1,0 +1,213 @@
+# The node's connection to its broker, one step at a time (the run loop calls
+# step() from its own asyncio task): network up, time known, connect (TLS,
+# last will `offline`, birth `online`, command subscription), deliver, answer
+# commands, keep alive; on any failure close and retry after a jittered
+# exponential backoff.  A config on trial is rolled back to the last known
+# good one when the node cannot reach its broker with it.
+import json
+import time
+
+from app import fiware
+from app.backoff import Backoff
+from app.commands import Deferred
+from app.mqtt import Session, tls_context
+
+MAX_ANSWERS = 32
+
+
+def status_topic(cfg):
+    return fiware.attrs_topic(fiware.key(cfg, "device", cfg["device_id"])) + "/deviceState"
+
+
+class Link:
+    def __init__(self, cfg, board, uplink, commands, clock, store=None, random=None,
+                 on_reconfigure=None):
+        self.cfg = cfg
+        self.board = board
+        self.uplink = uplink
+        self.commands = commands
+        self.clock = clock
+        self.store = store
+        self.on_reconfigure = on_reconfigure  # (cfg) after a config change or rollback
+        b = cfg["broker"]
+        self.backoff = Backoff(b.get("backoff_base", 1), b.get("backoff_cap", 300), random)
+        self.session = None
+        self._next_try = time.ticks_ms()
+        self.answers = []  # (command, result) not yet published
+        self.last_error = None
+        self.connects = 0
+        self.failures = 0
+        self.trial = None  # [last known good cfg, failed attempts, answer]
+        self.reboot_due = False
+        if store is not None and store.in_trial():
+            self.trial = [None, 0, None]  # rebooted during a trial: the good one is on flash
+
+    @property
+    def connected(self):
+        return self.session is not None and self.session.connected
+
+    def _new_session(self):
+        cfg = self.cfg
+        b = cfg["broker"]
+        ctx = tls_context(b)
+        s = Session(cfg["device_id"], b["host"], b.get("port", 8883 if ctx else 1883),
+                    b.get("user"), b.get("password"), b.get("keepalive", 60), ctx,
+                    b.get("server_hostname"), b.get("timeout", 5))
+        s.set_last_will(status_topic(cfg), "offline", retain=True, qos=1)
+        return s
+
+    def _established(self):
+        s = self.session
+        s.on_message = self._on_message
+        dev = self.cfg["device_id"]
+        s.subscribe(fiware.cmd_topic(fiware.apikey(self.cfg, "device"), dev), 1)
+        s.publish(status_topic(self.cfg), "online", retain=True, qos=1)
+        self.uplink.attach(s)
+        self.connects += 1
+        self.backoff.reset()
+        if self.trial is not None:
+            if self.store:
+                self.store.commit()
+            if self.trial[2] is not None:
+                self.answers.append(("config", self.trial[2]))
+            self.trial = None
+
+    def _fail(self, e, now):
+        self.last_error = "%s: %r" % (type(e).__name__, e.args[0] if e.args else "")
+        print("uplink:", self.last_error)
+        if self.session is not None:
+            self.session.close()
+            self.session = None
+        self.uplink.detach()
+        self.failures += 1
+        self._next_try = time.ticks_add(now, int(self.backoff.next() * 1000))
+        if self.trial is not None:
+            self.trial[1] += 1
+            if self.trial[1] >= self.cfg["broker"].get("trial_attempts", 3):
+                self._rollback()
+
+    def _rollback(self):
+        good = self.trial[0]
+        if self.store is not None:
+            try:
+                good = self.store.rollback()
+            except (OSError, ValueError) as e:  # no readable last known good on flash
+                print("config: rollback:", repr(e))
+        self.trial = None
+        if good is None:
+            return
+        self._replace_cfg(good)
+        self.answers.append(("config", "ERROR rolled back: broker unreachable (%s)" % self.last_error))
+        self.backoff.reset()
+        self._next_try = time.ticks_ms()
+
+    def _replace_cfg(self, new):
+        self.cfg.clear()
+        self.cfg.update(new)
+        b = new["broker"]
+        self.backoff.base = b.get("backoff_base", 1)
+        self.backoff.cap = b.get("backoff_cap", 300)
+        if self.on_reconfigure:
+            self.on_reconfigure(self.cfg)
+
+    def _on_message(self, topic, payload):
+        for name, result in self.commands.handle(payload):
+            if isinstance(result, Deferred):
+                if result.kind == "reboot":
+                    self.reboot_due = True
+                    result = "rebooting"
+                elif result.kind == "trial":
+                    self._start_trial(result.cfg)
+                    continue  # answered once the new config connects, or is rolled back
+            if len(self.answers) < MAX_ANSWERS:  # a flood of commands cannot exhaust the heap
+                self.answers.append((name, result))
+        if self.session is not None:
+            self._answer(self.session)  # at once: the answers never pile up
+
+    def _start_trial(self, new):
+        good = json.loads(json.dumps(self.cfg))
+        if self.store is not None:
+            self.store.begin_trial(good, new)
+        self.trial = [good, 0, "OK"]
+        self._replace_cfg(new)
+        self.close()
+        self.uplink.detach()
+        self._next_try = time.ticks_ms()
+
+    def _answer(self, s):
+        topic = fiware.cmdexe_topic(fiware.apikey(self.cfg, "device"), self.cfg["device_id"])
+        while self.answers:
+            name, result = self.answers[0]
+            s.publish(topic, json.dumps({name: result}), qos=1)
+            self.answers.pop(0)
+
+    def step(self):
+        """Do what the network allows now, within socket timeouts; -> ms until useful again."""
+        now = time.ticks_ms()
+        if self.session is None:
+            wait = time.ticks_diff(self._next_try, now)
+            if wait > 0:
+                return min(wait, 250)
+            try:
+                if not self.board.network_up(self.cfg):
+                    raise OSError("network down")
+                self._sync_time(now)
+                self.session = self._new_session()
+                self.session.begin()
+            except Exception as e:
+                self._fail(e, now)
+                return 50
+        s = self.session
+        if not s.connected:  # connecting: one phase per step, sensing runs in between
+            try:
+                if not s.advance():
+                    return 5
+                self._established()
+            except Exception as e:
+                self._fail(e, now)
+                return 50
+        try:
+            got = s.poll(0)
+            if self.session is not s:  # a command replaced the connection
+                return 0
+            self._answer(s)
+            if self.reboot_due:
+                s.poll(200)  # let the answer's PUBACK come back
+                s.disconnect()
+                self.board.reboot()
+            sent = self.uplink.step()
+            s.keepalive_due(time.ticks_ms())
+            if sent or not self.uplink.idle:
+                s.poll(2)  # PUBACKs are on their way
+                return 0
+        except Exception as e:
+            self._fail(e, now)
+            return 50
+        self._sync_time(now)
+        return 0 if got else 20
+
+    _sync_next = None
+
+    def _sync_time(self, now):
+        """NTP until the clock is known, then every ntp.every seconds; failures are not fatal."""
+        if self._sync_next is not None and time.ticks_diff(self._sync_next, now) > 0:
+            return
+        ntp = self.cfg.get("ntp") or {}
+        every = ntp.get("every", 3600) if self.clock.synced else ntp.get("retry", 30)
+        self._sync_next = time.ticks_add(now, int(every * 1000))
+        try:
+            r = self.board.sync_time(ntp.get("server", "pool.ntp.org"))
+        except Exception as e:
+            self.last_error = "ntp: %r" % (e,)
+            return
+        if r is not None:
+            self.clock.synced_at(r[0], r[1])
+
+    def close(self):
+        """Orderly disconnect (the broker drops the last will)."""
+        if self.session is not None:
+            try:
+                self.session.disconnect()
+            except Exception:
+                pass
+            self.session = None

@@ -1,0 +1,152 @@
+"""Fleet tools: the generated password file and ACL enforced by a real Mosquitto,
+and the IoT Agent provisioning requests checked against the FIWARE contract."""
+import json
+import subprocess
+import sys
+import time
+
+import paho.mqtt.client as mqtt
+import pytest
+
+from host_tools import fleet
+from host_tools.broker import Mosquitto
+from host_tools.paths import ROOT
+from host_tools.virtualnode import VirtualNode
+from tests.uplinkhelp import Collector
+
+FLEET = {
+    "municipality": "Ljubljana",
+    "apikeys": {"device": "kd", "air": "kair", "parking": "kpark", "traffic": "ktraf"},
+    "agent": {"user": "iota", "password": "agent-secret"},
+    "nodes": [
+        {"device_id": "lj-001", "password": "pw-001", "location": {"lat": 46.0514, "lon": 14.5060},
+         "air": True},
+        {"device_id": "lj-002", "password": "pw-002", "location": {"lat": 46.0569, "lon": 14.5058},
+         "parking": {"spots": 2, "site": "center"}, "traffic": {"lanes": 1}},
+    ],
+}
+
+
+@pytest.fixture
+def fleet_broker(tmp_path):
+    path = tmp_path / "fleet.json"
+    path.write_text(json.dumps(FLEET))
+    out = tmp_path / "mosq"
+    subprocess.run([sys.executable, "-m", "host_tools", "fleet", "mosquitto", str(path), "--out", str(out)],
+                   cwd=str(ROOT), check=True, capture_output=True)
+    assert "pw-001" not in (out / "passwd").read_text()  # hashed, not plain
+    extra = "password_file %s\nacl_file %s\n" % (out / "passwd", out / "acl")
+    with Mosquitto(extra=extra, anonymous=False) as b:
+        yield b
+
+
+def client(port, user, password, on_message=None):
+    c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="t-" + user)
+    c.username_pw_set(user, password)
+    result = {}
+    c.on_connect = lambda cl, u, f, rc, p: result.setdefault("rc", rc)
+    c.on_message = on_message
+    c.connect("127.0.0.1", port)
+    c.loop_start()
+    deadline = time.monotonic() + 10
+    while "rc" not in result and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return c, result.get("rc")
+
+
+def test_acl_keeps_each_device_to_its_own_topics(fleet_broker):
+    port = fleet_broker.port
+    agent = Collector(port, topic="/json/#", client_id="iota-view", username="iota", password="agent-secret")
+    got = []
+    a, rc = client(port, "lj-001", "pw-001", on_message=lambda c, u, m: got.append(m.topic))
+    assert rc == 0
+    _, bad = client(port, "lj-001", "wrong")
+    assert bad != 0
+    # lj-001 forges measures and command answers of lj-002, then sends its own.
+    for topic in ("/json/kd/lj-002/attrs", "/json/kpark/lj-002-p1/attrs", "/json/kd/lj-002/cmdexe",
+                  "/json/kair/lj-001-aq/attrs"):
+        a.publish(topic, json.dumps({"from": "lj-001"}), qos=1).wait_for_publish(5)
+    seen = agent.drain(lambda m: any(t == "/json/kair/lj-001-aq/attrs" for t, _, _ in m), timeout=10)
+    topics = [t for t, _, _ in seen]
+    assert "/json/kair/lj-001-aq/attrs" in topics
+    assert not [t for t in topics if "lj-002" in t]
+    # lj-001 tries to read lj-002's commands; the agent sends commands to both.
+    a.subscribe("/kd/lj-002/cmd", qos=1)
+    a.subscribe("/kd/lj-001/cmd", qos=1)
+    time.sleep(0.5)
+    ag, rc = client(port, "iota", "agent-secret")
+    assert rc == 0
+    ag.publish("/kd/lj-002/cmd", '{"ping": {"data": "2"}}', qos=1).wait_for_publish(5)
+    ag.publish("/kd/lj-001/cmd", '{"ping": {"data": "1"}}', qos=1).wait_for_publish(5)
+    deadline = time.monotonic() + 10
+    while "/kd/lj-001/cmd" not in got and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert got == ["/kd/lj-001/cmd"]
+    for c in (a, ag):
+        c.loop_stop()
+        c.disconnect()
+    agent.close()
+
+
+def test_the_firmware_works_within_its_acl(fleet_broker):
+    port = fleet_broker.port
+    agent = Collector(port, topic="/json/#", client_id="iota-view", username="iota", password="agent-secret")
+    cfg = {"broker": {"user": "lj-001", "password": "pw-001"}}
+    with VirtualNode(port, interval=1, period_ms=100, device_id="lj-001", apikey=FLEET["apikeys"], config=cfg):
+        first = agent.drain(lambda m: any(t.endswith("-aq/attrs") for t, _, _ in m), timeout=20)
+        ag, rc = client(port, "iota", "agent-secret")
+        ag.publish("/kd/lj-001/cmd", '{"ping": {"data": "7"}}', qos=1).wait_for_publish(5)
+        answers = agent.drain(lambda m: any(t.endswith("/cmdexe") for t, _, _ in m), timeout=10)
+        ag.loop_stop()
+        ag.disconnect()
+    agent.close()
+    msgs = {t: p for t, p, _ in first + answers}
+    assert msgs["/json/kd/lj-001/attrs/deviceState"] == b"online"  # the birth, allowed by the ACL
+    assert json.loads(msgs["/json/kd/lj-001/cmdexe"]) == {"ping": "pong 7"}
+    assert "/json/kd/lj-001/attrs" in msgs  # health as the Device entity
+    body = json.loads(msgs["/json/kair/lj-001-aq/attrs"])
+    # The capture holds PM2.5 3.1-3.4 ug/m3 (tests/data/SOURCES.md).
+    assert all(3.1 <= o["pm25"] <= 3.4 for o in (body if isinstance(body, list) else [body]))
+
+
+def test_iota_provisioning_follows_the_contract():
+    reqs = fleet.iota_requests(FLEET)
+    groups = [r for r in reqs if r["path"] == "/iot/groups"]
+    devices = [r for r in reqs if r["path"] == "/iot/devices"]
+    # One group per sensor type of the municipality, timestamp on, service lower case.
+    types = {}
+    for r in groups:
+        assert r["headers"]["fiware-service"] == "ljubljana"
+        (g,) = r["body"]["groups"]
+        assert g["resource"] == "/iot/json" and g["transport"] == "MQTT" and g["timestamp"] is True
+        types[g["entity_type"]] = g["apikey"]
+    assert types == {"Device": "kd", "AirQualityObserved": "kair", "ParkingSpot": "kpark",
+                     "TrafficFlowObserved": "ktraf"}
+    by_id = {d["device_id"]: (r["headers"], d) for r in devices for d in r["body"]["devices"]}
+    assert sorted(by_id) == ["lj-001", "lj-001-aq", "lj-002", "lj-002-l1", "lj-002-p1", "lj-002-p2"]
+    _, aq = by_id["lj-001-aq"]
+    assert aq["entity_name"] == "urn:ngsi-ld:AirQualityObserved:ljubljana-lj-001-aq"
+    assert aq["apikey"] == "kair" and aq["transport"] == "MQTT"
+    pm25 = [a for a in aq["attributes"] if a["object_id"] == "pm25"][0]
+    assert pm25["type"] == "Number" and pm25["metadata"]["unitCode"]["value"] == "GQ"
+    loc = [s for s in aq["static_attributes"] if s["name"] == "location"][0]
+    assert loc == {"name": "location", "type": "geo:json",
+                   "value": {"type": "Point", "coordinates": [14.5060, 46.0514]}}  # [lon, lat]
+    _, dev = by_id["lj-002"]
+    assert {c["name"] for c in dev["commands"]} >= {"ping", "reboot", "interval", "calibrate", "config"}
+    headers, spot = by_id["lj-002-p2"]
+    assert headers["fiware-servicepath"] == "/parking"
+    statics = {s["name"]: s["value"] for s in spot["static_attributes"]}
+    assert statics["category"] == ["onStreet"]
+    assert statics["refParkingSite"] == "urn:ngsi-ld:ParkingSite:ljubljana-center"
+    _, lane = by_id["lj-002-l1"]
+    assert {s["name"]: s["value"] for s in lane["static_attributes"]}["laneId"] == 1
+
+
+def test_fleet_file_errors_are_named():
+    bad = dict(FLEET, nodes=[{"device_id": "a b", "location": {"lat": 0, "lon": 0}}])
+    with pytest.raises(fleet.FleetError, match="device_id"):
+        fleet.check(bad)
+    bad = dict(FLEET, nodes=[{"device_id": "x"}])
+    with pytest.raises(fleet.FleetError, match="location"):
+        fleet.check(bad)
