@@ -6,12 +6,14 @@ MicroPython unix port (firmware-side figures), host_*.py under CPython
 baseline measured in the same run also prints `<name>.baseline` and
 `<name>.ratio`.
 """
+import re
 import subprocess
 import sys
 
 from . import mp, paths
 
 BENCH_DIR = paths.ROOT / "tests" / "bench"
+FIGURE = re.compile(r"^\S+ -?[0-9][0-9.e+-]* \S+$")
 
 
 def main(args=None):
@@ -27,6 +29,11 @@ def main(args=None):
                           stderr=subprocess.PIPE, text=True)
         sys.stdout.write(proc.stdout)
         sys.stdout.flush()
+        bad = [ln for ln in proc.stdout.splitlines() if not FIGURE.match(ln)]
+        if bad:
+            sys.stderr.write("bench: %s printed lines not of the form `<name> <value> <unit>`: %r\n"
+                             % (script.name, bad))
+            failed.append(script.name)
         if proc.returncode != 0:
             sys.stderr.write("bench: %s failed:\n%s" % (script.name, proc.stderr))
             failed.append(script.name)

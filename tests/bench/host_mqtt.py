@@ -52,6 +52,6 @@ with Mosquitto() as broker:
 
 print("mqtt.drain_per_s %d readings/s" % round(rate))
 print("mqtt.drain_per_s.baseline %.1f readings/s" % naive)
-print("mqtt.drain_per_s.ratio %.0f" % (rate / naive))
+print("mqtt.drain_per_s.ratio %.0f x" % (rate / naive))
 print("mqtt.wire_bytes_per_reading %.1f bytes" % wire)
 print("mqtt.boot_to_first_ack_ms %.0f ms" % boot)
