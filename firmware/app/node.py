@@ -19,6 +19,8 @@ class Node:
             if cfg.get(section):
                 mod = __import__(modname, None, None, ("build",))
                 self.pipelines.append(mod.build(cfg, board, self.emit, on_sample))
+        # How often the shell polls: the most demanding pipeline decides.
+        self.poll_ms = min([getattr(p, "poll_ms", 200) for p in self.pipelines] or [200])
 
     def emit(self, key, obj):
         """A pipeline's reading: a FIWARE JSON object (bytes) for key '<apikey>/<device_id>'."""

@@ -169,5 +169,9 @@ def build(cfg, board, emit, on_sample=None):
         elif spec.get("ranger"):
             spot.driver = open_ranger(board, spec["ranger"])
         spots.append(spot)
-    return ParkingPipeline(spots, pc.get("heartbeat", 600), emit, on_sample)
+    pipeline = ParkingPipeline(spots, pc.get("heartbeat", 600), emit, on_sample)
+    if any(s.driver for s in spots):
+        # A sensor is read once per poll: the shell polls at least this often.
+        pipeline.poll_ms = 1000 // pc.get("sample_hz", 10)
+    return pipeline
 

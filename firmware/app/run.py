@@ -65,7 +65,7 @@ class Shell:
             self.node.emit(self.health_key, self.health.reading(t, *state))
 
 
-async def sense(shell, period_ms):
+async def sense(shell):
     board = shell.board
     while True:
         try:
@@ -73,7 +73,7 @@ async def sense(shell, period_ms):
         except Exception as e:  # a sensor fault must not stop delivery of what is logged
             shell.link.last_error = "sense: %r" % (e,)
             print("sense:", repr(e))
-        await asyncio.sleep_ms(period_ms)
+        await asyncio.sleep_ms(shell.node.poll_ms)
 
 
 async def network(shell, boot_ms):
@@ -113,7 +113,7 @@ def main(config_path="config.json", board_path="board.json"):
     print("node", cfg["device_id"], "up, interval", cfg["interval"], "s")
 
     async def both():
-        asyncio.create_task(sense(shell, 200))
+        asyncio.create_task(sense(shell))
         await network(shell, boot_ms)
 
     asyncio.run(both())

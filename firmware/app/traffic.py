@@ -225,4 +225,7 @@ def build(cfg, board, emit, on_sample=None):
             from ops243 import OPS243
             p.radar.append(RadarLane(OPS243(board.uart(spec["radar"]), spec.get("radar_unit", "mps")),
                                      lane, tc.get("radar_gap", 0.5)))
+    if any(m.driver for m in p.mag.values()):
+        # A magnetometer is read once per poll; a pass over it lasts a fraction of a second.
+        p.poll_ms = 1000 // tc.get("sample_hz", 50)
     return p

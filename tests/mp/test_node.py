@@ -34,3 +34,23 @@ def test_a_failing_log_is_counted_and_sensing_goes_on():
     node = run(BrokenLog(), 35)
     assert node.unlogged == 3
     assert "OSError" in node.last_error
+
+
+def test_the_most_demanding_pipeline_sets_the_poll_period():
+    from i2cbus import RegisterBus
+
+    class StandInBoard(Board):
+        def i2c(self, name):
+            return RegisterBus(0x0D)  # a QMC5883L's address
+
+    mag = {"type": "qmc5883l", "i2c": "main"}
+    cfg = {"device_id": "n2", "apikey": "k", "interval": 60,
+           "air": {"sensors": {"sds011": {"uart": "pm"}}},
+           "parking": {"spots": [{"sensor": mag}], "sample_hz": 10},
+           "traffic": {"lanes": [{"lane": 1, "magnetometer": mag}], "sample_hz": 50}}
+    board = StandInBoard({"uarts": {"pm": {}}}, feed=True)
+    assert Node(cfg, board, MemLog()).poll_ms == 20
+    del cfg["traffic"]
+    assert Node(cfg, board, MemLog()).poll_ms == 100
+    del cfg["parking"]
+    assert Node(cfg, board, MemLog()).poll_ms == 200  # air sensors keep their own cadence
