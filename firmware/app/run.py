@@ -65,7 +65,8 @@ class Shell:
             self.node.emit(self.health_key, self.health.reading(t, *state))
 
 
-async def sense(shell):
+async def sense(shell, period_ms=None):
+    """Poll the node every period_ms (default: what its pipelines need)."""
     board = shell.board
     while True:
         try:
@@ -73,7 +74,7 @@ async def sense(shell):
         except Exception as e:  # a sensor fault must not stop delivery of what is logged
             shell.link.last_error = "sense: %r" % (e,)
             print("sense:", repr(e))
-        await asyncio.sleep_ms(shell.node.poll_ms)
+        await asyncio.sleep_ms(period_ms or shell.node.poll_ms)
 
 
 async def network(shell, boot_ms):
