@@ -11,6 +11,9 @@ from app.memlog import MemLog
 from app.node import Node
 from app.uplink import MQTTTransport, Uplink
 
+# The running node's parts, for `host_tools inspect` after it interrupts the loop.
+STATE = {}
+
 
 async def sense(node, board, period_ms):
     while True:
@@ -40,6 +43,7 @@ def main(config_path="config.json", board_path="board.json"):
     node = Node(cfg, board, log)
     transport = MQTTTransport(cfg)
     uplink = Uplink(cfg, log, transport)
+    STATE.update(cfg=cfg, node=node, log=log, uplink=uplink)
     print("node", cfg["device_id"], "up, interval", cfg["interval"], "s")
 
     async def both():
