@@ -11,6 +11,7 @@ from . import paths
 
 # command -> (module, help); each module has add_arguments(parser) and main(args).
 COMMANDS = (
+    ("flash", "put MicroPython and the partition table on a blank ESP32 (esptool)"),
     ("build", "compile firmware/ and lib/ to .mpy: a bundle with a sha256 manifest"),
     ("provision", "check the fleet inventory and write a node's config (+ secrets)"),
     ("deploy", "copy a bundle onto a node safely, reset it and wait for its first message"),
