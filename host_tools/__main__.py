@@ -16,6 +16,7 @@ COMMANDS = (
     ("provision", "check the fleet inventory and write a node's config (+ secrets)"),
     ("deploy", "copy a bundle onto a node safely, reset it and wait for its first message"),
     ("inspect", "a node's status, config (secrets masked), backlog and recent log"),
+    ("record", "capture a node's raw sensor streams into a recording replay reads"),
     ("replay", "run the node's logic on a recording at virtual time"),
     ("vboard", "a virtual ESP32 behind a pseudo-terminal, for mpremote and the tools"),
     ("demo", "a virtual node on a real recording, publishing to a local Mosquitto"),

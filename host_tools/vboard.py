@@ -40,6 +40,8 @@ class VirtualBoard:
         self._stop = threading.Event()
 
     def start(self):
+        # One stdin pipe for every VM: bytes sent during a reboot wait in it, as in a UART FIFO.
+        self._in_r, self._in_w = os.pipe()
         self.master, self._slave = os.openpty()
         tty.setraw(self._slave)  # mpremote sets raw mode too; this covers the time before
         os.set_blocking(self.master, False)
@@ -56,7 +58,7 @@ class VirtualBoard:
         self.boots += 1
         self.proc = subprocess.Popen(
             [mp.binary(), "-X", "heapsize=2M", str(DEVICE_SIDE), self.image, mode, self.simdir],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0,
+            stdin=self._in_r, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0,
             env=mp.env())
 
     def _to_pty(self, data):
@@ -81,10 +83,7 @@ class VirtualBoard:
                             os.kill(proc.pid, signal.SIGINT)
                         elif not self._ready:
                             self._ctrl_c = True
-                    try:
-                        proc.stdin.write(data)
-                    except (BrokenPipeError, ValueError):
-                        pass
+                    os.write(self._in_w, data)
             if proc.stderr in ready:
                 st = proc.stderr.read(4096)
                 if st:
@@ -120,11 +119,11 @@ class VirtualBoard:
         if self.proc and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
-        for f in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
+        self._thread.join(5)
+        for f in (self.proc.stdout, self.proc.stderr):
             f.close()
-        self._thread.join(2)
-        os.close(self.master)
-        os.close(self._slave)
+        for fd in (self.master, self._slave, self._in_r, self._in_w):
+            os.close(fd)
 
     def __enter__(self):
         return self.start()

@@ -89,7 +89,24 @@ def w(b):
     out.write(b)
 
 
+pushback = []  # bytes that arrived while the VM was rebooting
+
+
+def drain():
+    """Take what waits in the port (the pipe outlives a VM, like a UART FIFO)."""
+    import select
+    p = select.poll()
+    p.register(0, select.POLLIN)  # fd 0: the unix port polls raw descriptors
+    while p.poll(0):
+        b = inp.read(1)
+        if not b:
+            break
+        pushback.append(b[0])
+
+
 def getc():
+    if pushback:
+        return pushback.pop(0)
     try:
         b = inp.read(1)
     except KeyboardInterrupt:
@@ -226,13 +243,14 @@ def friendly_repl():
 def main():
     image, mode = sys.argv[1], sys.argv[2]
     mount(image, sys.argv[3] if len(sys.argv) > 3 else None)
+    drain()
     run_file("/boot.py")
     if mode == "friendly":
-        run_file("/main.py")
-        friendly_repl()
+        if 3 not in pushback:  # a Ctrl-C during boot: no main.py
+            run_file("/main.py")
     else:
         raw_repl()
-        friendly_repl()
+    friendly_repl()
 
 
 main()

@@ -53,3 +53,15 @@ def test_ctrl_c_interrupts_a_running_program(vboard):
     vboard.power_cut()  # boots into the endless main.py
     p = mpremote(vboard.device, "resume", "exec", "print('got in')")
     assert p.stdout.strip() == "got in"
+
+
+def test_the_vboard_command_prints_the_port_mpremote_takes_first():
+    import signal
+    proc = subprocess.Popen([sys.executable, "-m", "host_tools", "vboard"], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        device = proc.stdout.readline().strip()
+        assert device.startswith("/dev/pts/")
+        assert mpremote(device, "exec", "print(6 * 7)").stdout.strip() == "42"
+    finally:
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(10) == 0
