@@ -97,13 +97,14 @@ class Link:
     def __init__(self, port, listen=0):
         check_port(port)
         try:
-            self.t = SerialTransport(port, baudrate=115200)
+            # A read timeout, so a port where nothing answers ends in an error, not a hang.
+            self.t = SerialTransport(port, baudrate=115200, timeout=2)
         except TransportError as e:
             raise LinkError("cannot open %s: %s" % (port, e))
         self.port = port
         self.console = self.read_console(listen) if listen else b""
         try:
-            self.t.enter_raw_repl(soft_reset=False)
+            self.t.enter_raw_repl(soft_reset=False, timeout_overall=5)
         except TransportError:
             self.t.close()
             raise LinkError("the board on %s does not answer like MicroPython: put MicroPython on it "
