@@ -42,6 +42,7 @@ class VirtualBoard:
     def start(self):
         # One stdin pipe for every VM: bytes sent during a reboot wait in it, as in a UART FIFO.
         self._in_r, self._in_w = os.pipe()
+        os.set_blocking(self._in_w, False)
         self.master, self._slave = os.openpty()
         tty.setraw(self._slave)  # mpremote sets raw mode too; this covers the time before
         os.set_blocking(self.master, False)
@@ -83,7 +84,10 @@ class VirtualBoard:
                             os.kill(proc.pid, signal.SIGINT)
                         elif not self._ready:
                             self._ctrl_c = True
-                    os.write(self._in_w, data)
+                    try:
+                        os.write(self._in_w, data)
+                    except BlockingIOError:
+                        pass  # the VM is not reading and its FIFO is full: bytes lost, as on a UART
             if proc.stderr in ready:
                 st = proc.stderr.read(4096)
                 if st:
