@@ -33,7 +33,7 @@ def esptool(args, capture=True):
 
 def explain(port, output):
     """esptool's failure output -> what the technician should do."""
-    if "No such file or directory" in output or "could not open port" in output and "No such" in output:
+    if "No such file or directory" in output:
         return "no serial port %s: plug the board in with a data USB cable and check the port name" % port
     if "Permission denied" in output:
         return "no permission to open %s: `sudo usermod -aG dialout $USER`, then log in again" % port
