@@ -26,7 +26,7 @@ RC_FRIENDLY, RC_RAW = 8, 9
 class VirtualBoard:
     """`with VirtualBoard() as vb:` then connect to vb.device (a /dev/pts path)."""
 
-    def __init__(self, image=None, simdir=None, uarts=None):
+    def __init__(self, image=None, simdir=None, uarts=None, blockdev=None):
         self._tmp = tempfile.mkdtemp(prefix="vboard-")
         self.image = image or os.path.join(self._tmp, "flash.img")
         self.simdir = simdir or os.path.join(self._tmp, "sim")
@@ -34,6 +34,7 @@ class VirtualBoard:
         # UART name -> capture file the unix-sim board replays as /sim/<name>.bin
         for name, src in (uarts or {"pm": paths.DATA / "sds011_capture_54frames.bin"}).items():
             shutil.copyfile(src, os.path.join(self.simdir, name + ".bin"))
+        self.blockdev = blockdev  # "module:Class" of another flash block device (default: the image file)
         self.proc = None
         self.busy = False
         self.boots = 0
@@ -58,7 +59,8 @@ class VirtualBoard:
         self._ctrl_c = False  # a Ctrl-C arrived during boot: it hits the first code that runs
         self.boots += 1
         self.proc = subprocess.Popen(
-            [mp.binary(), "-X", "heapsize=2M", str(DEVICE_SIDE), self.image, mode, self.simdir],
+            [mp.binary(), "-X", "heapsize=2M", str(DEVICE_SIDE), self.image, mode, self.simdir]
+            + ([self.blockdev] if self.blockdev else []),
             stdin=self._in_r, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0,
             env=mp.env())
 
@@ -139,13 +141,15 @@ class VirtualBoard:
 
 def add_arguments(p):
     p.add_argument("--image", help="LittleFS flash image to use (kept; created if missing)")
+    p.add_argument("--blockdev", metavar="MODULE:CLASS",
+                   help="flash block device class on the device's import path (default: a plain image file)")
     p.add_argument("--uart", action="append", default=[], metavar="NAME=FILE",
                    help="a capture the board replays on UART NAME (default pm=<bundled SDS011 capture>)")
 
 
 def main(args):
     uarts = dict(u.split("=", 1) for u in args.uart) or None
-    with VirtualBoard(image=args.image, uarts=uarts) as vb:
+    with VirtualBoard(image=args.image, uarts=uarts, blockdev=args.blockdev) as vb:
         print(vb.device, flush=True)
         try:
             while True:

@@ -7,7 +7,7 @@
 # (host_tools/vboard.py) starts a fresh VM, so a reset really clears the heap.
 # Ctrl-C while code runs reaches us as SIGINT from the host (KeyboardInterrupt);
 # stderr tells the host when we are busy ("B") or waiting for input ("I").
-# Usage: micropython vboard_device.py IMAGE MODE [SIMDIR]
+# Usage: micropython vboard_device.py IMAGE MODE [SIMDIR [BLOCKDEV_MODULE:CLASS]]
 import io
 import os
 import struct
@@ -64,8 +64,12 @@ class FileBlockDevice:
         return None
 
 
-def mount(image, simdir):
-    dev = FileBlockDevice(image)
+def mount(image, simdir, blockdev=None):
+    cls = FileBlockDevice
+    if blockdev:  # "module:Class", e.g. a NOR-flash emulator on the device's import path
+        modname, _, clsname = blockdev.partition(":")
+        cls = getattr(__import__(modname, None, None, (clsname,)), clsname)
+    dev = cls(image)
     try:
         fs = vfs.VfsLfs2(dev)
     except OSError:
@@ -242,7 +246,8 @@ def friendly_repl():
 
 def main():
     image, mode = sys.argv[1], sys.argv[2]
-    mount(image, sys.argv[3] if len(sys.argv) > 3 else None)
+    mount(image, sys.argv[3] if len(sys.argv) > 3 and sys.argv[3] else None,
+          sys.argv[4] if len(sys.argv) > 4 else None)
     drain()
     run_file("/boot.py")
     if mode == "friendly":

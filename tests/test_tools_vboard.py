@@ -65,3 +65,12 @@ def test_the_vboard_command_prints_the_port_mpremote_takes_first():
     finally:
         proc.send_signal(signal.SIGINT)
         assert proc.wait(10) == 0
+
+
+def test_another_block_device_class_can_carry_the_filesystem(tmp_path):
+    # The seam the NOR-flash emulator plugs into; here the default class named explicitly.
+    image = tmp_path / "flash.img"
+    with VirtualBoard(image=str(image), blockdev="__main__:FileBlockDevice") as vb:
+        p = mpremote(vb.device, "exec", "with open('/x', 'w') as f: f.write('on flash')")
+        assert p.returncode == 0
+    assert image.stat().st_size == 512 * 4096 and b"on flash" in image.read_bytes()
