@@ -1,34 +1,49 @@
-"""python -m host_tools <command>: one CLI for technicians and CI."""
+"""smartnode (python -m host_tools) COMMAND: one CLI for technicians and CI.
+
+From a blank ESP32 to a publishing node:
+  flash -> build -> provision -> deploy -> inspect
+"""
 import argparse
+import importlib
 import sys
 
-from . import bench, demo, fleet, paths, replay, vendor
+from . import paths
+
+# command -> (module, help); each module has add_arguments(parser) and main(args).
+COMMANDS = (
+    ("flash", "put MicroPython and the partition table on a blank ESP32 (esptool)"),
+    ("build", "compile firmware/ and lib/ to .mpy: a bundle with a sha256 manifest"),
+    ("provision", "check the fleet inventory and write a node's config (+ secrets)"),
+    ("deploy", "copy a bundle onto a node safely, reset it and wait for its first message"),
+    ("inspect", "a node's status, config (secrets masked), backlog and recent log"),
+    ("record", "capture a node's raw sensor streams into a recording replay reads"),
+    ("replay", "run the node's logic on a recording at virtual time"),
+    ("vboard", "a virtual ESP32 behind a pseudo-terminal, for mpremote and the tools"),
+    ("fleet", "broker passwords and ACL, IoT Agent provisioning requests, for a fleet"),
+    ("demo", "a virtual node on a real recording, publishing to a local Mosquitto"),
+    ("bench", "measure the figures the README reports"),
+)
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(prog="host_tools", description=__doc__)
+    p = argparse.ArgumentParser(prog="smartnode", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    r = sub.add_parser("replay", help="run the node's logic on a recording at virtual time")
-    replay.add_arguments(r)
-    r.set_defaults(func=replay.main)
-
-    d = sub.add_parser("demo", help="a virtual node on a real recording, publishing to a local Mosquitto")
-    demo.add_arguments(d)
-    d.set_defaults(func=demo.main)
-
-    b = sub.add_parser("bench", help="measure the figures the README reports")
-    b.set_defaults(func=bench.main)
-
-    f = sub.add_parser("fleet", help="broker credentials and ACL, IoT Agent provisioning for a fleet")
-    fleet.add_arguments(f)
-
+    for name, help_ in COMMANDS:
+        s = sub.add_parser(name, help=help_, description=help_)
+        s.set_defaults(module=name)
+        mod = importlib.import_module("." + name, __package__)
+        if hasattr(mod, "add_arguments"):
+            mod.add_arguments(s)
     v = sub.add_parser("vendor", help="fetch the pinned third-party MicroPython modules")
     v.add_argument("outdir", nargs="?", default=str(paths.VENDOR))
-    v.set_defaults(func=lambda a: print(vendor.ensure(a.outdir)))
-
+    v.set_defaults(module="vendor")
     args = p.parse_args(argv)
-    args.func(args)
+    if args.module == "vendor":
+        from . import vendor
+        print(vendor.ensure(args.outdir))
+        return
+    importlib.import_module("." + args.module, __package__).main(args)
 
 
 if __name__ == "__main__":

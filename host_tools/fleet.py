@@ -231,6 +231,10 @@ def add_arguments(p):
     i.set_defaults(func=_main_iota)
 
 
+def main(args):
+    args.func(args)
+
+
 def _main_mosquitto(args):
     for path in write_mosquitto(load(args.fleet), args.out):
         print(path)

@@ -5,12 +5,14 @@ Writes JSON lines: one per MQTT message the node publishes
 """
 import argparse
 import datetime as dt
+import json
 import os
 import subprocess
 import sys
 import tempfile
 
 from . import mp, paths, recordings
+from .progress import Progress
 
 DEFAULT_START = "2026-01-01T00:00:00Z"
 
@@ -39,6 +41,7 @@ def add_arguments(p):
     p.add_argument("--calibrate", type=float, default=1.0,
                    help="magnetometer recordings: seconds at the start taken as the empty baseline")
     p.add_argument("--station", help="PeMS recordings: replay only this station (default: all)")
+    p.add_argument("--plot", metavar="FILE.png", help="also draw readings, flags and events over time")
 
 
 def build_stream(args, fileobj):
@@ -48,14 +51,35 @@ def build_stream(args, fileobj):
     config = {"device_id": args.device, "apikey": args.apikey, "interval": args.interval}
     config.update(part.config)
     recordings.write_stream(fileobj, config, part.board, part.events)
+    args.events = part.events
     return len(part.events)
 
 
-def run_stream(stream_path, samples, stdout):
+def run_stream(stream_path, samples, stdout, events=None, lines=None):
+    """Run the firmware's replay; with events, a progress bar (on a terminal) follows its
+    virtual time; with lines (a list), the output lines are kept there too."""
     argv = [str(paths.FIRMWARE / "app" / "replay.py"), stream_path] + (["--samples"] if samples else [])
-    proc = mp.run(argv, stdout=stdout, stderr=subprocess.PIPE, text=True)
+    if events is None and lines is None:
+        proc = mp.run(argv, stdout=stdout, stderr=subprocess.PIPE, text=True)
+        err = proc.stderr
+    else:
+        out = stdout or sys.stdout
+        t0, t1 = (events[0]["t"], events[-1]["t"]) if events else (0, 0)
+        bar = Progress(1000, "replay")
+        proc = subprocess.Popen([mp.binary()] + argv, env=mp.env(), stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        for line in proc.stdout:
+            out.write(line)
+            if lines is not None:
+                lines.append(line)
+            if bar.enabled and t1 > t0:
+                t = parse_time(line[6:26]) if line.startswith('{"t":"') else t0
+                bar.advance(int(1000 * (t - t0) / (t1 - t0)) - bar.done)
+        bar.close()
+        err = proc.stderr.read()
+        proc.wait()
     if proc.returncode != 0:
-        raise SystemExit("replay: the node failed under the unix port:\n" + proc.stderr)
+        raise SystemExit("replay: the node failed under the unix port:\n" + err)
 
 
 def main(args):
@@ -66,12 +90,16 @@ def main(args):
                 build_stream(args, f)
         except (OSError, ValueError) as e:
             raise SystemExit("replay: %s" % e)
+        lines = [] if args.plot else None
         if args.out:
             with open(args.out, "w") as out:
-                run_stream(stream, args.samples, out)
+                run_stream(stream, args.samples, out, args.events, lines)
         else:
             sys.stdout.flush()
-            run_stream(stream, args.samples, None)
+            run_stream(stream, args.samples, None, args.events, lines)
+    if args.plot:
+        from . import plot
+        plot.draw([json.loads(ln) for ln in lines], args.events, args.plot)
 
 
 def cli(argv=None):

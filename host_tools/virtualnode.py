@@ -18,6 +18,7 @@ class VirtualNode:
         with open(paths.BOARDS / "unix-sim.json") as f:
             board = json.load(f)
         board["uarts"]["pm"].update(replay=str(recording), chunk=10, period_ms=period_ms)
+        board["log"] = {"file": "smartlog.img"}  # in the node's working directory
         cfg = {"device_id": device_id, "apikey": apikey, "interval": interval,
                "broker": {"host": "127.0.0.1", "port": broker_port},
                "air": {"sensors": {"sds011": {"uart": "pm"}}}}

@@ -119,9 +119,15 @@ class Board:
         return time.time() + _EPOCH
 
     def log_device(self, cfg):
-        """An emulated NOR region (kept in a file so the log survives restarts)."""
+        """An emulated NOR region, kept in a file so the log survives restarts.
+
+        The profile's "log" says where (the virtual board keeps it beside its
+        filesystem, as an ESP32 keeps the log partition beside /); config overrides.
+        """
         from app.norflash import NorFlash
-        return NorFlash(cfg.get("sectors", 128), path=cfg.get("file", "smartlog.img")), "emulated"
+        spec = dict(self.profile.get("log") or {})
+        spec.update(cfg)
+        return NorFlash(spec.get("sectors", 128), path=spec.get("file", "smartlog.img")), "emulated"
 
     def status(self):
         return {"platform": "unix"}

@@ -17,6 +17,9 @@ from app.node import Node
 from app.timesync import TimeSync
 from app.uplink import Uplink
 
+# The running node's parts, for `host_tools inspect` after it interrupts the loop.
+STATE = {}
+
 
 class Shell:
     """What lives for the whole run; the node is rebuilt when its config changes."""
@@ -111,6 +114,7 @@ def main(config_path="config.json", board_path="board.json"):
     with open(board_path) as f:
         board = Board(json.load(f))
     shell = Shell(cfg, board, open_log(board, cfg.get("log") or {}), store)
+    STATE.update(cfg=cfg, shell=shell, log=shell.log, uplink=shell.uplink)
     print("node", cfg["device_id"], "up, interval", cfg["interval"], "s")
 
     async def both():

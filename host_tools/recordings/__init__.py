@@ -68,3 +68,4 @@ def write_stream(fileobj, config, board, events):
 
 from . import air  # noqa: E402,F401  (registers its formats)
 from . import parking, traffic  # noqa: E402,F401
+from . import node  # noqa: E402,F401  (recordings made by `record`)

@@ -1,0 +1,89 @@
+"""`inspect`: a node's status, config (secrets masked), backlog and recent log over USB.
+
+It first listens to the node's console for a moment (its recent log), then
+interrupts the running loop and reads what the firmware keeps: the running
+and previous versions, /config.json through the schema's mask, the backlog
+of the log (app.run.STATE) and the filesystem's free space.
+"""
+import json
+import sys
+
+from . import paths
+from .link import Link, LinkError
+
+sys.path.insert(0, str(paths.FIRMWARE))
+from app import schema  # noqa: E402
+
+STATUS = r"""
+def _status():
+    import sys, os
+    out = {}
+    for v in ('cur', 'prev'):
+        try:
+            out[v] = __import__('json').loads(open('/%s/manifest.json' % v).read())['version']
+        except (OSError, ValueError, KeyError):
+            out[v] = None
+    out['pending_deploy'] = _exists('/next')
+    run = sys.modules.get('app.run')
+    st = getattr(run, 'STATE', None) or {}
+    log = st.get('log')
+    if log is not None:
+        out['backlog'] = {'pending': log.pending, 'dropped': log.dropped, 'next_seq': log.next_seq}
+    up = st.get('uplink')
+    if up is not None:
+        out['sent'] = up.sent
+    s = os.statvfs('/')
+    out['fs_free_kb'] = s[0] * s[3] // 1024
+    out['fs_total_kb'] = s[0] * s[2] // 1024
+    out['platform'] = sys.platform
+    return out
+"""
+
+
+def inspect(port, listen=2.0):
+    with Link(port, listen=listen) as link:
+        console = link.console
+        link.exec(STATUS)
+        status = link.eval("_status()")
+        raw = link.read_file("/config.json")
+    cfg = json.loads(raw) if raw else None
+    return {"status": status, "config": schema.masked(cfg) if cfg else None,
+            "config_errors": schema.validate(cfg) if cfg else [("", "no /config.json: provision the node")],
+            "log": console.decode("utf-8", "replace").splitlines()}
+
+
+def show(report, out=sys.stdout):
+    st = report["status"]
+    w = out.write
+    w("version      %s (previous: %s)%s\n" % (st["cur"], st["prev"],
+                                            "  [an unfinished deploy is staged]" if st["pending_deploy"] else ""))
+    if "backlog" in st:
+        b = st["backlog"]
+        w("backlog      %d readings waiting, %d dropped, %d sent\n" % (b["pending"], b["dropped"], st.get("sent", 0)))
+    else:
+        w("backlog      (the node was not running its loop)\n")
+    w("filesystem   %d of %d KiB free (%s)\n" % (st["fs_free_kb"], st["fs_total_kb"], st["platform"]))
+    for field, msg in report["config_errors"]:
+        w("config error %s: %s\n" % (field, msg))
+    if report["config"]:
+        w("config       " + json.dumps(report["config"], sort_keys=True, indent=1).replace("\n", "\n             ") + "\n")
+    w("recent log:\n")
+    for line in report["log"][-20:]:
+        w("  " + line + "\n")
+
+
+def add_arguments(p):
+    p.add_argument("--port", required=True, help="serial port of the node")
+    p.add_argument("--listen", type=float, default=2.0, help="seconds of console log to capture first")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+
+
+def main(args):
+    try:
+        report = inspect(args.port, args.listen)
+    except LinkError as e:
+        raise SystemExit("inspect: %s" % e)
+    if args.json:
+        print(json.dumps(report, indent=1))
+    else:
+        show(report)

@@ -1,0 +1,158 @@
+"""`vboard`: a virtual ESP32 for CI and for trying the tools without hardware.
+
+The firmware runs under the MicroPython unix port on a LittleFS flash image
+(host_tools/vboard_device.py), behind a pseudo-terminal that speaks the REPL
+exactly as a USB-connected board does, so `mpremote connect /dev/pts/N` and
+our deploy/inspect/record work on it unchanged. This side relays bytes between
+the pty and the VM, turns Ctrl-C into SIGINT while the VM runs code (as the
+board's UART interrupt does) and starts a fresh VM on every soft reset.
+"""
+import os
+import select
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+import tty
+
+from . import mp, paths
+
+DEVICE_SIDE = paths.ROOT / "host_tools" / "vboard_device.py"
+RC_FRIENDLY, RC_RAW = 8, 9
+
+
+class VirtualBoard:
+    """`with VirtualBoard() as vb:` then connect to vb.device (a /dev/pts path)."""
+
+    def __init__(self, image=None, simdir=None, uarts=None, blockdev=None):
+        self._tmp = tempfile.mkdtemp(prefix="vboard-")
+        self.image = image or os.path.join(self._tmp, "flash.img")
+        self.simdir = simdir or os.path.join(self._tmp, "sim")
+        os.makedirs(self.simdir, exist_ok=True)
+        # UART name -> capture file the unix-sim board replays as /sim/<name>.bin
+        for name, src in (uarts or {"pm": paths.DATA / "sds011_capture_54frames.bin"}).items():
+            shutil.copyfile(src, os.path.join(self.simdir, name + ".bin"))
+        self.blockdev = blockdev  # "module:Class" of another flash block device (default: the image file)
+        self.proc = None
+        self.busy = False
+        self.boots = 0
+        self._stop = threading.Event()
+
+    def start(self):
+        # One stdin pipe for every VM: bytes sent during a reboot wait in it, as in a UART FIFO.
+        self._in_r, self._in_w = os.pipe()
+        os.set_blocking(self._in_w, False)
+        self.master, self._slave = os.openpty()
+        tty.setraw(self._slave)  # mpremote sets raw mode too; this covers the time before
+        os.set_blocking(self.master, False)
+        self.device = os.ttyname(self._slave)
+        self._spawn("friendly")
+        self._thread = threading.Thread(target=self._relay, daemon=True)
+        self._thread.start()
+        return self
+
+    def _spawn(self, mode):
+        self.busy = False  # the VM says "B" while it runs code, "I" when it waits for input
+        self._ready = False  # no "I" yet: the VM is still booting
+        self._ctrl_c = False  # a Ctrl-C arrived during boot: it hits the first code that runs
+        self.boots += 1
+        self.proc = subprocess.Popen(
+            [mp.binary(), "-X", "heapsize=2M", str(DEVICE_SIDE), self.image, mode, self.simdir]
+            + ([self.blockdev] if self.blockdev else []),
+            stdin=self._in_r, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0,
+            env=mp.env())
+
+    def _to_pty(self, data):
+        try:
+            os.write(self.master, data)
+        except BlockingIOError:
+            pass  # nobody reads the port: output is lost, as on a real UART
+
+    def _relay(self):
+        while not self._stop.is_set():
+            proc = self.proc
+            fds = [self.master, proc.stdout, proc.stderr]
+            ready, _, _ = select.select(fds, [], [], 0.2)
+            if self.master in ready:
+                try:
+                    data = os.read(self.master, 4096)
+                except (BlockingIOError, OSError):
+                    data = b""
+                if data:
+                    if b"\x03" in data:
+                        if self.busy:
+                            os.kill(proc.pid, signal.SIGINT)
+                        elif not self._ready:
+                            self._ctrl_c = True
+                    try:
+                        os.write(self._in_w, data)
+                    except BlockingIOError:
+                        pass  # the VM is not reading and its FIFO is full: bytes lost, as on a UART
+            if proc.stderr in ready:
+                st = proc.stderr.read(4096)
+                if st:
+                    self.busy = st[-1:] == b"B"
+                    if b"I" in st:
+                        self._ready, self._ctrl_c = True, False
+                    elif self._ctrl_c:
+                        self._ctrl_c = False
+                        os.kill(proc.pid, signal.SIGINT)
+            if proc.stdout in ready:
+                data = proc.stdout.read(4096)
+                if data:
+                    self._to_pty(data)
+                else:
+                    self._reboot(proc)
+
+    def _reboot(self, proc):
+        rc = proc.wait()
+        if self._stop.is_set():
+            return
+        if rc not in (RC_FRIENDLY, RC_RAW):
+            # The VM died: a real board's watchdog or brown-out would reset it.
+            self._to_pty(b"\r\nvboard: the VM exited (%d); resetting\r\n" % rc)
+            time.sleep(0.5)
+        self._spawn("raw" if rc == RC_RAW else "friendly")
+
+    def power_cut(self):
+        """Kill the VM mid-whatever (flash keeps what was written) and power on again."""
+        self.proc.kill()
+
+    def stop(self):
+        self._stop.set()
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self._thread.join(5)
+        for f in (self.proc.stdout, self.proc.stderr):
+            f.close()
+        for fd in (self.master, self._slave, self._in_r, self._in_w):
+            os.close(fd)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+        shutil.rmtree(self._tmp, ignore_errors=True)
+
+
+def add_arguments(p):
+    p.add_argument("--image", help="LittleFS flash image to use (kept; created if missing)")
+    p.add_argument("--blockdev", metavar="MODULE:CLASS",
+                   help="flash block device class on the device's import path (default: a plain image file)")
+    p.add_argument("--uart", action="append", default=[], metavar="NAME=FILE",
+                   help="a capture the board replays on UART NAME (default pm=<bundled SDS011 capture>)")
+
+
+def main(args):
+    uarts = dict(u.split("=", 1) for u in args.uart) or None
+    with VirtualBoard(image=args.image, uarts=uarts, blockdev=args.blockdev) as vb:
+        print(vb.device, flush=True)
+        try:
+            while True:
+                time.sleep(1)
+        except KeyboardInterrupt:
+            pass

@@ -1,0 +1,261 @@
+# The virtual board's device side. Runs under the MicroPython UNIX PORT (not
+# CPython): mounts a LittleFS image as "/", runs /boot.py (and /main.py after
+# power-on or a friendly soft reset) and speaks MicroPython's REPL on
+# stdin/stdout as an ESP32 does on its USB serial port: the friendly REPL, the
+# raw REPL (Ctrl-A), raw-paste (Ctrl-E 'A' 0x01), Ctrl-B back, Ctrl-D soft
+# reset. A soft reset ends this process with RC_FRIENDLY/RC_RAW and the host
+# (host_tools/vboard.py) starts a fresh VM, so a reset really clears the heap.
+# Ctrl-C while code runs reaches us as SIGINT from the host (KeyboardInterrupt);
+# stderr tells the host when we are busy ("B") or waiting for input ("I").
+# Usage: micropython vboard_device.py IMAGE MODE [SIMDIR [BLOCKDEV_MODULE:CLASS]]
+import io
+import os
+import struct
+import sys
+
+import vfs
+
+RC_FRIENDLY = 8
+RC_RAW = 9
+BANNER = b"MicroPython v1.25.0 on 2025-04-15; vboard (unix port) with LittleFS\r\nType \"help()\" for more information.\r\n"
+RAW_BANNER = b"raw REPL; CTRL-B to exit\r\n"
+PASTE_WINDOW = 512
+
+
+class FileBlockDevice:
+    """LittleFS block device on a flash image file (4 KiB erase blocks).
+
+    The NOR-flash emulator replaces this class: same readblocks/writeblocks/ioctl."""
+
+    def __init__(self, path, block_size=4096, blocks=512):
+        self.block_size = block_size
+        try:
+            self.f = open(path, "r+b")
+            self.f.seek(0, 2)
+            self.blocks = self.f.tell() // block_size
+        except OSError:
+            self.f = open(path, "w+b")
+            erased = b"\xff" * block_size
+            for _ in range(blocks):
+                self.f.write(erased)
+            self.blocks = blocks
+        self.f.flush()
+
+    def readblocks(self, block, buf, offset=0):
+        self.f.seek(block * self.block_size + offset)
+        self.f.readinto(buf)
+
+    def writeblocks(self, block, buf, offset=None):
+        if offset is None:  # whole-block write: erase first
+            offset = 0
+        self.f.seek(block * self.block_size + offset)
+        self.f.write(buf)
+        self.f.flush()  # a killed VM keeps what it wrote, as flash does
+
+    def ioctl(self, op, arg):
+        if op == 4:
+            return self.blocks
+        if op == 5:
+            return self.block_size
+        if op == 6:  # erase: LittleFS programs whole blocks after this
+            self.f.seek(arg * self.block_size)
+            self.f.write(b"\xff" * self.block_size)
+            return 0
+        return None
+
+
+def mount(image, simdir, blockdev=None):
+    cls = FileBlockDevice
+    if blockdev:  # "module:Class", e.g. a NOR-flash emulator on the device's import path
+        modname, _, clsname = blockdev.partition(":")
+        cls = getattr(__import__(modname, None, None, (clsname,)), clsname)
+    dev = cls(image)
+    try:
+        fs = vfs.VfsLfs2(dev)
+    except OSError:
+        vfs.VfsLfs2.mkfs(dev)
+        fs = vfs.VfsLfs2(dev)
+    vfs.umount("/")
+    vfs.mount(fs, "/")
+    if simdir:
+        vfs.mount(vfs.VfsPosix(simdir), "/sim")
+    os.chdir("/")
+    sys.path[:] = ["", ".frozen", "/lib"]  # as on an ESP32
+
+
+out = sys.stdout.buffer
+inp = sys.stdin.buffer
+state = sys.stderr.buffer
+user = {"__name__": "__main__"}
+
+
+def w(b):
+    out.write(b)
+
+
+pushback = []  # bytes that arrived while the VM was rebooting
+
+
+def drain():
+    """Take what waits in the port (the pipe outlives a VM, like a UART FIFO)."""
+    import select
+    p = select.poll()
+    p.register(0, select.POLLIN)  # fd 0: the unix port polls raw descriptors
+    while p.poll(0):
+        b = inp.read(1)
+        if not b:
+            break
+        pushback.append(b[0])
+
+
+def getc():
+    if pushback:
+        return pushback.pop(0)
+    try:
+        b = inp.read(1)
+    except KeyboardInterrupt:
+        return 3
+    if not b:
+        sys.exit(0)  # the host went away
+    return b[0]
+
+
+def run(code):
+    """Execute code in the REPL's globals; -> error text (bytes), empty if none."""
+    state.write(b"B")
+    try:
+        exec(code, user)
+        err = b""
+    except BaseException as e:  # KeyboardInterrupt included: back to the REPL
+        if isinstance(e, SystemExit):
+            soft_reboot(RC_FRIENDLY)
+        s = io.StringIO()
+        sys.print_exception(e, s)
+        err = s.getvalue().encode()
+    state.write(b"I")
+    return err
+
+
+def run_file(path):
+    try:
+        with open(path) as f:
+            code = f.read()
+    except OSError:
+        return
+    err = run(code)
+    if err:
+        w(err)
+
+
+def soft_reboot(rc):
+    w(b"MPY: soft reboot\r\n")
+    sys.exit(rc)
+
+
+def raw_paste():
+    w(b"R\x01" + struct.pack("<H", PASTE_WINDOW))
+    code = bytearray()
+    got = 0
+    while True:
+        c = getc()
+        if c == 4:
+            break
+        code.append(c)
+        got += 1
+        if got == PASTE_WINDOW:
+            got = 0
+            w(b"\x01")
+    w(b"\x04")
+    return code
+
+
+def raw_repl():
+    state.write(b"I")
+    w(RAW_BANNER + b">")
+    line = bytearray()
+    while True:
+        c = getc()
+        if c == 1:
+            w(RAW_BANNER + b">")
+            line = bytearray()
+        elif c == 2:
+            w(b"\r\n")
+            return
+        elif c == 3:
+            line = bytearray()
+        elif c == 4:
+            if not line:
+                w(b"\r\n")
+                soft_reboot(RC_RAW)
+            w(b"OK")
+            w(b"\x04" + run(line) + b"\x04>")
+            line = bytearray()
+        elif c == 5 and not line:
+            if getc() == 0x41 and getc() == 1:
+                err = run(raw_paste())
+                w(b"\x04" + err + b"\x04>")
+            else:
+                w(b"R\x00")
+        else:
+            line.append(c)
+
+
+def friendly_line(text):
+    try:
+        code = compile(text, "<stdin>", "single")
+    except SyntaxError:
+        code = text
+    err = run(code)
+    if err:
+        w(err.replace(b"\n", b"\r\n"))
+
+
+def friendly_repl():
+    state.write(b"I")
+    w(BANNER + b">>> ")
+    line = bytearray()
+    while True:
+        c = getc()
+        if c == 1:
+            w(b"\r\n")
+            raw_repl()
+            w(BANNER + b">>> ")
+        elif c == 2:
+            w(b"\r\n" + BANNER + b">>> ")
+        elif c == 3:
+            line = bytearray()
+            w(b"\r\n>>> ")
+        elif c == 4:
+            if not line:
+                w(b"\r\n")
+                soft_reboot(RC_FRIENDLY)
+        elif c == 13:
+            w(b"\r\n")
+            if line:
+                friendly_line(bytes(line).decode())
+            line = bytearray()
+            w(b">>> ")
+        elif c in (8, 127):
+            if line:
+                line.pop()
+                w(b"\x08 \x08")
+        elif c >= 32:
+            line.append(c)
+            w(bytes((c,)))
+
+
+def main():
+    image, mode = sys.argv[1], sys.argv[2]
+    mount(image, sys.argv[3] if len(sys.argv) > 3 and sys.argv[3] else None,
+          sys.argv[4] if len(sys.argv) > 4 else None)
+    drain()
+    run_file("/boot.py")
+    if mode == "friendly":
+        if 3 not in pushback:  # a Ctrl-C during boot: no main.py
+            run_file("/main.py")
+    else:
+        raw_repl()
+    friendly_repl()
+
+
+main()
