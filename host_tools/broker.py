@@ -6,6 +6,8 @@ import subprocess
 import tempfile
 import time
 
+from . import procs
+
 
 def free_port():
     with socket.socket() as s:
@@ -19,8 +21,9 @@ class Mosquitto:
     `extra` is appended to the generated config (listeners, ACLs, TLS).
     """
 
-    def __init__(self, port=None, extra="", workdir=None, anonymous=True):
+    def __init__(self, port=None, extra="", workdir=None, anonymous=True, persistence=False):
         self.port = port or free_port()
+        self.persistence = persistence  # sessions and queued messages survive a restart
         self.extra = extra
         self.anonymous = anonymous
         self._own_dir = workdir is None
@@ -30,10 +33,12 @@ class Mosquitto:
     def config(self):
         lines = ["listener %d 127.0.0.1" % self.port,
                  "allow_anonymous %s" % ("true" if self.anonymous else "false"),
-                 "persistence false",
+                 "persistence %s" % ("true" if self.persistence else "false"),
                  "log_dest stderr",
                  "log_type error",
                  "log_type warning"]
+        if self.persistence:
+            lines.append("persistence_location %s/" % self.dir)
         if os.geteuid() == 0:
             # Otherwise it drops to user mosquitto and cannot read our key files.
             lines.append("user root")
@@ -60,13 +65,7 @@ class Mosquitto:
         raise RuntimeError("mosquitto did not open port %d" % self.port)
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        procs.stop(self.proc)
         self.proc = None
         if getattr(self, "log", None):
             self.log.close()

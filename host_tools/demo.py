@@ -1,5 +1,8 @@
 """`demo`: a virtual node replays a real SDS011 recording in real time and
-publishes to a private local Mosquitto; every message the broker receives is shown."""
+publishes to a private local Mosquitto; every message the broker receives is
+shown. Midway the broker goes away for a while: the node keeps sampling into
+its flash log and delivers the backlog, oldest first, when the broker is back.
+"""
 import json
 import time
 
@@ -9,7 +12,9 @@ from .virtualnode import VirtualNode
 
 def add_arguments(p):
     p.add_argument("--seconds", type=float, default=60, help="stop after this long (0: until Ctrl-C)")
-    p.add_argument("--interval", type=int, default=10, help="the node's reporting interval in seconds")
+    p.add_argument("--interval", type=int, default=5, help="the node's reporting interval in seconds")
+    p.add_argument("--outage", type=float, default=15,
+                   help="seconds the broker is down, starting a third of the way in (0: no outage)")
 
 
 def show(topic, payload):
@@ -20,24 +25,44 @@ def show(topic, payload):
     print("%s  %s" % (topic, body), flush=True)
 
 
+def say(text):
+    print("demo: " + text, flush=True)
+
+
 def main(args):
     import paho.mqtt.client as mqtt
 
-    with Mosquitto() as broker:
-        print("demo: Mosquitto listening on 127.0.0.1:%d" % broker.port, flush=True)
-        sub = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="demo-viewer")
+    # The viewer's session must outlive the outage (as the IoT Agent's does not:
+    # see the FIWARE contract), so the broker keeps sessions across its restart.
+    with Mosquitto(persistence=True) as broker:
+        say("Mosquitto listening on 127.0.0.1:%d" % broker.port)
+        sub = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="demo-viewer", clean_session=False)
         sub.on_connect = lambda c, u, f, rc, p: c.subscribe("#", qos=1)
         sub.on_message = lambda c, u, m: show(m.topic, m.payload)
+        sub.reconnect_delay_set(1, 2)
         sub.connect("127.0.0.1", broker.port)
         sub.loop_start()
-        with VirtualNode(broker.port, interval=args.interval) as node:
-            print("demo: virtual node %s replaying a real SDS011 capture; a message every %d s"
-                  % ("demo-1", args.interval), flush=True)
-            deadline = time.monotonic() + args.seconds if args.seconds else None
+        # A short backoff cap so the node is back soon after the broker.
+        with VirtualNode(broker.port, interval=args.interval,
+                         config={"broker": {"backoff_cap": 3}}) as node:
+            say("virtual node demo-1 replays a real SDS011 capture; a reading every %d s" % args.interval)
+            t0 = time.monotonic()
+            down_at = args.seconds / 3 if args.outage and args.seconds else None
+            up_at = down_at + args.outage if down_at is not None else None
             try:
-                while deadline is None or time.monotonic() < deadline:
+                while not args.seconds or time.monotonic() - t0 < args.seconds:
                     if node.proc.poll() is not None:
                         raise SystemExit("demo: the virtual node stopped (exit %s)" % node.proc.returncode)
+                    now = time.monotonic() - t0
+                    if down_at is not None and now >= down_at:
+                        down_at = None
+                        broker.stop()
+                        say("broker DOWN for %d s: the node keeps every reading in its flash log"
+                            % args.outage)
+                    if up_at is not None and down_at is None and now >= up_at:
+                        up_at = None
+                        broker.start()
+                        say("broker UP again: the backlog arrives oldest first (see \"seq\")")
                     time.sleep(0.2)
             except KeyboardInterrupt:
                 pass

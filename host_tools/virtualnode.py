@@ -6,7 +6,7 @@ import shutil
 import subprocess
 import tempfile
 
-from . import mp, paths
+from . import mp, paths, procs
 
 
 class VirtualNode:
@@ -35,13 +35,7 @@ class VirtualNode:
         return self
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        procs.stop(self.proc)
 
     def __enter__(self):
         return self.start()
