@@ -54,7 +54,7 @@ class Board:
         if "rst" in spec:  # Heltec: the panel stays in reset until its RST pin goes high
             rst = machine.Pin(spec["rst"], machine.Pin.OUT)
             rst.value(0)
-            time.sleep_ms(1)  # SSD1306 datasheet: RES# low at least 3 us
+            time.sleep_ms(20)  # Heltec's own init holds it 20 ms (SSD1306: at least 3 us)
             rst.value(1)
             time.sleep_ms(1)
         bus = machine.I2C(spec["id"], scl=machine.Pin(spec["scl"]), sda=machine.Pin(spec["sda"]),

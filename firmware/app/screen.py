@@ -55,7 +55,7 @@ class Screen:
             self.fill()
             self.view.show(self.status)
             self.draws += 1
-        except OSError as e:
+        except Exception as e:  # OSError from the bus, or a bug here: the display goes, not the node
             self.off("display: %r" % (e,))
 
 
