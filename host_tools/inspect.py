@@ -3,7 +3,7 @@
 It first listens to the node's console for a moment (its recent log), then
 interrupts the running loop and reads what the firmware keeps: the running
 and previous versions, /config.json through the schema's mask, the backlog
-of the log (app.run.STATE) and the filesystem's free space.
+of the log and the uplink's state (app.run.STATE) and the filesystem's free space.
 """
 import json
 import sys
@@ -28,10 +28,19 @@ def _status():
     st = getattr(run, 'STATE', None) or {}
     log = st.get('log')
     if log is not None:
-        out['backlog'] = {'pending': log.pending, 'dropped': log.dropped, 'next_seq': log.next_seq}
+        out['backlog'] = {'pending': log.pending, 'dropped': log.dropped, 'next_seq': log.next_seq,
+                          'mode': getattr(log, 'mode', None)}
     up = st.get('uplink')
     if up is not None:
         out['sent'] = up.sent
+        out['acked'] = up.acked
+    sh = st.get('shell')
+    if sh is not None:
+        out['uplink'] = {'connected': bool(sh.link.connected), 'last_error': sh.link.last_error,
+                         'connects': sh.link.connects, 'time': sh.clock.state}
+    d = st.get('display')
+    if d is not None:
+        out['display'] = {'on': d.on, 'draws': d.draws, 'fault': d.fault}
     s = os.statvfs('/')
     out['fs_free_kb'] = s[0] * s[3] // 1024
     out['fs_total_kb'] = s[0] * s[2] // 1024
@@ -59,9 +68,19 @@ def show(report, out=sys.stdout):
                                             "  [an unfinished deploy is staged]" if st["pending_deploy"] else ""))
     if "backlog" in st:
         b = st["backlog"]
-        w("backlog      %d readings waiting, %d dropped, %d sent\n" % (b["pending"], b["dropped"], st.get("sent", 0)))
+        w("backlog      %d readings waiting, %d dropped, %d sent, next seq %d (log: %s)\n"
+          % (b["pending"], b["dropped"], st.get("sent", 0), b["next_seq"], b.get("mode")))
+    if "uplink" in st:
+        u = st["uplink"]
+        w("uplink       %s, %d connects, time %s%s\n" % (
+            "connected" if u["connected"] else "NOT connected", u["connects"], u["time"],
+            ", last error: %s" % u["last_error"] if u["last_error"] else ""))
     else:
         w("backlog      (the node was not running its loop)\n")
+    if "display" in st:
+        d = st["display"]
+        w("display      %s, %d redraws%s\n" % ("on" if d["on"] else "OFF", d["draws"],
+                                               ", fault: %s" % d["fault"] if d["fault"] else ""))
     w("filesystem   %d of %d KiB free (%s)\n" % (st["fs_free_kb"], st["fs_total_kb"], st["platform"]))
     for field, msg in report["config_errors"]:
         w("config error %s: %s\n" % (field, msg))

@@ -1,7 +1,7 @@
 """`vboard`: a virtual ESP32 for CI and for trying the tools without hardware.
 
-The firmware runs under the MicroPython unix port on a LittleFS flash image
-(host_tools/vboard_device.py), behind a pseudo-terminal that speaks the REPL
+The firmware runs under the MicroPython unix port on a LittleFS filesystem on
+the NOR-flash emulator (firmware/app/norflash.py, kept in an image file; host_tools/vboard_device.py), behind a pseudo-terminal that speaks the REPL
 exactly as a USB-connected board does, so `mpremote connect /dev/pts/N` and
 our deploy/inspect/record work on it unchanged. This side relays bytes between
 the pty and the VM, turns Ctrl-C into SIGINT while the VM runs code (as the
@@ -34,7 +34,7 @@ class VirtualBoard:
         # UART name -> capture file the unix-sim board replays as /sim/<name>.bin
         for name, src in (uarts or {"pm": paths.DATA / "sds011_capture_54frames.bin"}).items():
             shutil.copyfile(src, os.path.join(self.simdir, name + ".bin"))
-        self.blockdev = blockdev  # "module:Class" of another flash block device (default: the image file)
+        self.blockdev = blockdev  # "module:Class" of another flash block device (default: the NOR-flash emulator)
         self.proc = None
         self.busy = False
         self.boots = 0
@@ -59,7 +59,7 @@ class VirtualBoard:
         self._ctrl_c = False  # a Ctrl-C arrived during boot: it hits the first code that runs
         self.boots += 1
         self.proc = subprocess.Popen(
-            [mp.binary(), "-X", "heapsize=2M", str(DEVICE_SIDE), self.image, mode, self.simdir]
+            [mp.binary(), "-X", "heapsize=8M", str(DEVICE_SIDE), self.image, mode, self.simdir]
             + ([self.blockdev] if self.blockdev else []),
             stdin=self._in_r, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0,
             env=mp.env())
@@ -142,7 +142,7 @@ class VirtualBoard:
 def add_arguments(p):
     p.add_argument("--image", help="LittleFS flash image to use (kept; created if missing)")
     p.add_argument("--blockdev", metavar="MODULE:CLASS",
-                   help="flash block device class on the device's import path (default: a plain image file)")
+                   help="flash block device class on the device's import path (default: the NOR-flash emulator on the image)")
     p.add_argument("--uart", action="append", default=[], metavar="NAME=FILE",
                    help="a capture the board replays on UART NAME (default pm=<bundled SDS011 capture>)")
 

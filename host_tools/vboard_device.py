@@ -1,5 +1,7 @@
 # The virtual board's device side. Runs under the MicroPython UNIX PORT (not
-# CPython): mounts a LittleFS image as "/", runs /boot.py (and /main.py after
+# CPython): mounts a LittleFS image on the NOR-flash emulator
+# (firmware/app/norflash.py, file-backed, as "/" sits on a partition of an ESP32's NOR flash)
+# as "/", runs /boot.py (and /main.py after
 # power-on or a friendly soft reset) and speaks MicroPython's REPL on
 # stdin/stdout as an ESP32 does on its USB serial port: the friendly REPL, the
 # raw REPL (Ctrl-A), raw-paste (Ctrl-E 'A' 0x01), Ctrl-B back, Ctrl-D soft
@@ -20,56 +22,30 @@ RC_RAW = 9
 BANNER = b"MicroPython v1.25.0 on 2025-04-15; vboard (unix port) with LittleFS\r\nType \"help()\" for more information.\r\n"
 RAW_BANNER = b"raw REPL; CTRL-B to exit\r\n"
 PASTE_WINDOW = 512
+FS_SECTORS = 512  # a 2 MiB filesystem, the size of an ESP32's 4 MB layout's vfs partition
+flash = None  # the block device under "/", for tests (import __main__)
 
 
-class FileBlockDevice:
-    """LittleFS block device on a flash image file (4 KiB erase blocks).
-
-    The NOR-flash emulator replaces this class: same readblocks/writeblocks/ioctl."""
-
-    def __init__(self, path, block_size=4096, blocks=512):
-        self.block_size = block_size
-        try:
-            self.f = open(path, "r+b")
-            self.f.seek(0, 2)
-            self.blocks = self.f.tell() // block_size
-        except OSError:
-            self.f = open(path, "w+b")
-            erased = b"\xff" * block_size
-            for _ in range(blocks):
-                self.f.write(erased)
-            self.blocks = blocks
-        self.f.flush()
-
-    def readblocks(self, block, buf, offset=0):
-        self.f.seek(block * self.block_size + offset)
-        self.f.readinto(buf)
-
-    def writeblocks(self, block, buf, offset=None):
-        if offset is None:  # whole-block write: erase first
-            offset = 0
-        self.f.seek(block * self.block_size + offset)
-        self.f.write(buf)
-        self.f.flush()  # a killed VM keeps what it wrote, as flash does
-
-    def ioctl(self, op, arg):
-        if op == 4:
-            return self.blocks
-        if op == 5:
-            return self.block_size
-        if op == 6:  # erase: LittleFS programs whole blocks after this
-            self.f.seek(arg * self.block_size)
-            self.f.write(b"\xff" * self.block_size)
-            return 0
-        return None
+def nor_flash_class():
+    """firmware/app/norflash.py, loaded as a plain module so the deployed `app` package stays unshadowed."""
+    here = sys.argv[0].rpartition("/")[0] or "."
+    sys.path.insert(0, here + "/../firmware/app")
+    try:
+        import norflash
+    finally:
+        sys.path.pop(0)
+    del sys.modules["norflash"]
+    return lambda path: norflash.NorFlash(FS_SECTORS, path=path)
 
 
 def mount(image, simdir, blockdev=None):
-    cls = FileBlockDevice
-    if blockdev:  # "module:Class", e.g. a NOR-flash emulator on the device's import path
+    global flash
+    if not blockdev:
+        cls = nor_flash_class()
+    else:  # "module:Class": another block device class on the device's import path
         modname, _, clsname = blockdev.partition(":")
         cls = getattr(__import__(modname, None, None, (clsname,)), clsname)
-    dev = cls(image)
+    dev = flash = cls(image)
     try:
         fs = vfs.VfsLfs2(dev)
     except OSError:

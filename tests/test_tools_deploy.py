@@ -1,6 +1,7 @@
 """From a blank virtual board to a publishing node with the technician's tools and the
 real mpremote: provision, build, deploy (staged, verified, only what changed), inspect;
 a deploy cut off midway leaves the previous version running; rollback."""
+import io
 import json
 import re
 import shutil
@@ -66,7 +67,21 @@ def test_blank_board_to_publishing_node_then_update_only_what_changed(node, subs
 
     report = inspect.inspect(node.device, listen=0.5)
     assert report["status"]["cur"] == first["version"]
-    assert report["status"]["backlog"]["dropped"] == 0 and report["status"].get("sent", 0) >= 1
+    backlog, uplink = report["status"]["backlog"], report["status"]["uplink"]
+    assert backlog["dropped"] == 0 and report["status"].get("sent", 0) >= 1
+    # The flash log is the NOR emulator's file beside the filesystem, as the unix-sim profile says.
+    log_image = Path(node.simdir) / "smartlog.img"
+    assert backlog["mode"] == "emulated" and log_image.stat().st_size == 128 * 4096
+    # Every reading has its own seq: those waiting and those the broker acknowledged are distinct.
+    assert report["status"]["acked"] >= 1
+    assert backlog["next_seq"] - 1 >= backlog["pending"] + report["status"]["acked"]
+    # The subscriber above got a reading through the broker: the uplink is up.
+    assert uplink["connected"] is True and uplink["connects"] >= 1 and uplink["last_error"] is None
+    # The unix-sim profile's panel (a frame in RAM) is redrawn by the node's display task.
+    assert report["status"]["display"]["on"] is True and report["status"]["display"]["draws"] >= 1
+    out = io.StringIO()
+    inspect.show(report, out)
+    assert "(log: emulated)" in out.getvalue() and "uplink       connected" in out.getvalue()
     assert report["config"]["wifi"] == {"ssid": "lab", "password": "***"}
     assert report["config"]["device_id"] == "vb-7" and report["config_errors"] == []
 

@@ -42,6 +42,25 @@ class Board:
         return Presence(machine.Pin(s["pin"], machine.Pin.IN, pull), s.get("ring", 128),
                         s.get("active", 1))
 
+    def display(self):
+        """The onboard SSD1306 (profile "onboard"/"oled"), None if the board has none.
+
+        OSError if the panel does not answer on its bus."""
+        spec = (self.profile.get("onboard") or {}).get("oled")
+        if not spec:
+            return None
+        import ssd1306
+
+        if "rst" in spec:  # Heltec: the panel stays in reset until its RST pin goes high
+            rst = machine.Pin(spec["rst"], machine.Pin.OUT)
+            rst.value(0)
+            time.sleep_ms(20)  # Heltec's own init holds it 20 ms (SSD1306: at least 3 us)
+            rst.value(1)
+            time.sleep_ms(1)
+        bus = machine.I2C(spec["id"], scl=machine.Pin(spec["scl"]), sda=machine.Pin(spec["sda"]),
+                          freq=spec.get("freq", 400000))
+        return ssd1306.SSD1306_I2C(spec.get("width", 128), spec.get("height", 64), bus, spec.get("addr", 0x3C))
+
     def now(self):
         return time.time() + _EPOCH
 
@@ -85,6 +104,9 @@ class Board:
             if w.get("ssid"):
                 wlan.connect(w["ssid"], w.get("password", ""))
         return False
+
+    def wifi_up(self):
+        return self._wlan is not None and self._wlan.isconnected()
 
     def clock_set(self):
         return time.gmtime(time.time())[0] >= 2020

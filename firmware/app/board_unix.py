@@ -3,6 +3,8 @@
 # in virtual-time replay the host feeds them directly.
 import time
 
+import framebuf
+
 _EPOCH = 0 if time.gmtime(0)[0] == 1970 else 946684800
 
 
@@ -85,6 +87,20 @@ class CaptureUART(FeedUART):
         return super().readinto(dest, nbytes)
 
 
+class FramePanel(framebuf.FrameBuffer):
+    """A display panel with no screen: the frame stays in RAM, where tests read it back."""
+
+    def __init__(self, width, height):
+        self.width = width
+        self.height = height
+        self.buffer = bytearray(width * height // 8)
+        self.shows = 0
+        super().__init__(self.buffer, width, height, framebuf.MONO_VLSB)
+
+    def show(self):
+        self.shows += 1
+
+
 class Board:
     def __init__(self, profile, feed=False):
         self.profile = profile
@@ -115,6 +131,18 @@ class Board:
         """The unix port has no I2C: a sensor on it is reported missing (replay feeds samples instead)."""
         raise OSError("no I2C bus %r on the unix port" % name)
 
+    def display(self):
+        """The profile's status panel (onboard "oled"), None if it has none.
+
+        A "framebuf" panel is a frame in RAM; one on an I2C bus is missing here (no I2C on
+        the unix port), as a panel that does not answer on a board."""
+        spec = (self.profile.get("onboard") or {}).get("oled")
+        if not spec:
+            return None
+        if spec.get("bus") != "framebuf":
+            raise OSError("no I2C bus for the display on the unix port")
+        return FramePanel(spec.get("width", 128), spec.get("height", 64))
+
     def now(self):
         return time.time() + _EPOCH
 
@@ -138,6 +166,9 @@ class Board:
 
     def network_up(self, cfg):
         """The host's network is always there."""
+        return True
+
+    def wifi_up(self):
         return True
 
     def clock_set(self):

@@ -14,21 +14,29 @@ class Node:
         self.log = log
         self.unlogged = 0  # readings the log refused (reported in health)
         self.last_error = None
+        self.latest = None  # the newest pipeline reading (a packed record), for the status display
         self.pipelines = []
         for section, modname in PIPELINES:
             if cfg.get(section):
                 mod = __import__(modname, None, None, ("build",))
-                self.pipelines.append(mod.build(cfg, board, self.emit, on_sample))
+                self.pipelines.append(mod.build(cfg, board, self._reading, on_sample))
         # How often the shell polls: the most demanding pipeline decides.
         self.poll_ms = min([getattr(p, "poll_ms", 200) for p in self.pipelines] or [200])
 
     def emit(self, key, obj):
-        """A pipeline's reading: a FIWARE JSON object (bytes) for key '<apikey>/<device_id>'."""
+        """A reading (a pipeline's or the shell's health): a FIWARE JSON object (bytes) for key
+        '<apikey>/<device_id>'; -> the packed record."""
+        rec = None
         try:
-            self.log.append(record.pack(key, obj))
+            rec = record.pack(key, obj)
+            self.log.append(rec)
         except Exception as e:  # flash I/O error, oversized reading: count it, keep sensing
             self.unlogged += 1
             self.last_error = "log: %r" % (e,)
+        return rec
+
+    def _reading(self, key, obj):
+        self.latest = self.emit(key, obj)
 
     def poll(self, t):
         for p in self.pipelines:

@@ -14,6 +14,7 @@ from app.flashlog import open_log
 from app.health import Health
 from app.link import Link
 from app.node import Node
+from app.screen import open_screen
 from app.timesync import TimeSync
 from app.uplink import Uplink
 
@@ -80,6 +81,13 @@ async def sense(shell, period_ms=None):
         await asyncio.sleep_ms(period_ms or shell.node.poll_ms)
 
 
+async def show(screen):
+    """Redraw the status display every period until it is switched off (a panel fault)."""
+    while screen.on:
+        screen.step()
+        await asyncio.sleep_ms(screen.period_ms)
+
+
 async def network(shell, boot_ms):
     link = shell.link
     first = True
@@ -114,11 +122,14 @@ def main(config_path="config.json", board_path="board.json"):
     with open(board_path) as f:
         board = Board(json.load(f))
     shell = Shell(cfg, board, open_log(board, cfg.get("log") or {}), store)
-    STATE.update(cfg=cfg, shell=shell, log=shell.log, uplink=shell.uplink)
+    screen = open_screen(shell)
+    STATE.update(cfg=cfg, shell=shell, log=shell.log, uplink=shell.uplink, display=screen)
     print("node", cfg["device_id"], "up, interval", cfg["interval"], "s")
 
     async def both():
         asyncio.create_task(sense(shell))
+        if screen is not None:
+            asyncio.create_task(show(screen))
         await network(shell, boot_ms)
 
     asyncio.run(both())
