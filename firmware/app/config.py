@@ -11,16 +11,7 @@ DEFAULTS = {
     "broker": {"host": "127.0.0.1", "port": 1883},
 }
 
-
-def merge(base, over):
-    out = dict(base)
-    for k, v in over.items():
-        if isinstance(v, dict) and isinstance(out.get(k), dict):
-            out[k] = merge(out[k], v)
-        else:
-            out[k] = v
-    return out
-
+merge = schema.merged
 
 class ConfigError(ValueError):
     pass
@@ -40,19 +31,3 @@ def load(path="config.json"):
         raise ConfigError("; ".join("%s: %s" % fe for fe in errors))
     return cfg
 
-
-def save_update(cfg, changes, path="config.json"):
-    """A remote `config` command: -> (config now in force, [(field, message)]).
-
-    The update is merged over cfg and checked against the schema; only a valid
-    result is written (to a temporary file, then renamed over the old one, so
-    a power cut leaves either config whole) and returned."""
-    import os
-    new, errors = schema.update(cfg, changes)
-    if errors:
-        return cfg, errors
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        json.dump(new, f)
-    os.rename(tmp, path)
-    return new, []
