@@ -131,21 +131,35 @@ def _object(spec, v, path, err, strict):
     if not isinstance(v, dict):
         err(path, "an object")
         return
-    names = []
-    for item in SPECS[spec].split():
-        key, kind = item.split(":")
-        names.append(key)
-        if kind[-1] == "!":
-            kind = kind[:-1]
+    s = SPECS[spec]
+    i, end = 0, len(s)
+    while i < end:  # scanned in place: no list of items per object (heap on a device)
+        c = s.find(":", i)
+        e = s.find(" ", c)
+        e = end if e < 0 else e
+        key = s[i:c]
+        i = e + 1
+        if s[e - 1] == "!":
+            e -= 1
             if key not in v:
                 err(_at(path, key), "required")
                 continue
         if key in v:
-            _value(kind, v[key], _at(path, key), err, strict)
+            kind = s[c + 1:e]
+            if len(kind) == 1 and kind not in _COMPOUND:
+                msg = _bad(kind, v[key])
+                if msg:  # the dotted name is built only for an error
+                    err(_at(path, key), msg)
+            else:
+                _value(kind, v[key], _at(path, key), err, strict)
     if strict:
         for key in v:
-            if key not in names:
-                err(_at(path, str(key)), "unknown field (known: %s)" % ", ".join(sorted(names)))
+            if (" %s:" % key) not in " " + s:
+                err(_at(path, str(key)), "unknown field (known: %s)"
+                    % ", ".join(sorted(item.split(":")[0] for item in s.split())))
+
+
+_COMPOUND = "KDmFG"  # kinds _value checks; the rest are _bad's
 
 
 def _value(kind, v, path, err, strict):
@@ -167,16 +181,12 @@ def _value(kind, v, path, err, strict):
             _object("mag", v, path, err, strict)
     elif kind == "F":
         _filters(v, path, err, strict)
-    elif kind == "G":  # {sensor name: filter list}
+    else:  # "G": {sensor name: filter list}
         if not isinstance(v, dict):
             err(path, "an object {sensor name: [filters]}")
             return
         for k in v:
             _filters(v[k], _at(path, str(k)), err, strict)
-    else:
-        msg = _bad(kind, v)
-        if msg:
-            err(path, msg)
 
 
 def _filters(v, path, err, strict):
