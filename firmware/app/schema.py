@@ -241,6 +241,11 @@ def validate(cfg, strict=False):
         errors.append((field, msg))
 
     _object("", cfg, "", err, strict)
+    k = cfg.get("apikey")
+    if isinstance(k, dict) and k:  # a key per kind: one for every kind the node publishes
+        for kind in APIKEY_KINDS:
+            if kind not in k and (kind == "device" or kind in cfg):
+                err("apikey." + kind, "required: the node publishes %s readings" % kind)
     if isinstance(cfg.get("broker"), dict):
         _broker_rules(cfg["broker"], err)
     return errors

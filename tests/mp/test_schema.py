@@ -2,7 +2,7 @@
 from app import schema
 
 GOOD = {
-    "device_id": "lj-0007", "municipality": "ljubljana", "apikey": {"air": "aq-key", "device": "dev-key"},
+    "device_id": "lj-0007", "municipality": "ljubljana", "apikey": {"air": "aq-key", "device": "dev-key", "parking": "p-key", "traffic": "t-key"},
     "board": "esp32-devkitc", "interval": 300, "location": {"lat": 46.0511, "lon": 14.5051},
     "broker": {"host": "mqtt.example.org", "port": 8883, "tls": True, "ca": "/ca.pem", "user": "lj",
                "password": "s3cret"},
@@ -170,3 +170,12 @@ def test_unknown_keys_inside_sections_are_refused_only_when_strict():
     assert fields(odd) == []
     assert fields(odd, strict=True) == ["air.sensors.sds012", "broker.keepalve", "log.size",
                                         "traffic.lanes[0].spacing"]
+
+
+def test_a_key_per_kind_covers_every_kind_the_node_publishes():
+    # fiware.key(cfg, kind, ...) looks the kind up: a missing one would stop the pipeline.
+    cfg = dict(GOOD, apikey={"air": "aq-key"})
+    assert fields(cfg) == ["apikey.device"]
+    cfg = dict(GOOD, apikey={"air": "aq-key", "device": "d"}, parking={}, traffic={"lanes": []})
+    assert fields(cfg) == ["apikey.parking", "apikey.traffic"]
+    assert fields(dict(cfg, apikey="one-key")) == []
