@@ -11,7 +11,6 @@ DEFAULTS = {
     "broker": {"host": "127.0.0.1", "port": 1883},
 }
 
-merge = schema.merged
 
 class ConfigError(ValueError):
     pass
@@ -21,7 +20,7 @@ def load(path="config.json"):
     """Defaults overlaid with the file; ConfigError naming every bad field."""
     try:
         with open(path) as f:
-            cfg = merge(DEFAULTS, json.load(f))
+            cfg = schema.merged(DEFAULTS, json.load(f))
     except OSError:
         return dict(DEFAULTS)
     except ValueError as e:
