@@ -1,27 +1,33 @@
 """`fleet`: broker credentials, ACL and IoT Agent provisioning for a fleet of nodes.
 
-A fleet file (JSON) describes one municipality:
+It reads the same inventory (CSV) and secrets file (JSON) as `provision`,
+through provision's reader, so every node is the config the node itself runs
+(checked by the one schema). What the fleet adds comes from the secrets file:
 
-    {"municipality": "ljubljana",
-     "apikeys": {"device": "...", "air": "...", "parking": "...", "traffic": "..."},
-     "agent": {"user": "iota", "password": "..."},
-     "nodes": [{"device_id": "lj-001", "password": "...",
-                "location": {"lat": 46.0514, "lon": 14.5060},
-                "air": true, "parking": {"spots": 2, "site": "lj-garage-1"},
-                "traffic": {"lanes": 2}}]}
+    {"agent": {"user": "iota", "password": "..."},          # the IoT Agent's MQTT login
+     "default": {...}, "<municipality>": {...},
+     "<device_id>": {"broker": {"password": "..."},           # the node's MQTT password
+                     "parking": {"spots": [{"spot": 1}, {"spot": 2}]},
+                     "traffic": {"lanes": [{"lane": 1}]}}}
 
-`apikeys` may be one string for every kind.  A node without "password" gets
-one generated (written to credentials.json).  Entities follow firmware/app/fiware.py:
-`<id>` Device, `<id>-aq` AirQualityObserved, `<id>-p<n>` ParkingSpot, `<id>-l<n>` TrafficFlowObserved.
+A node logs in to the broker as its `broker.user` (provision sets it to the
+device id unless the secrets say otherwise); each node needs a user of its own.
+A node without `broker.password` gets one generated (written to
+credentials.json). Entities follow firmware/app/fiware.py: `<id>` Device,
+`<id>-aq` AirQualityObserved, `<id>-p<n>` ParkingSpot, `<id>-l<n>`
+TrafficFlowObserved; one IoT Agent service per municipality.
 
-    python -m host_tools fleet mosquitto FLEET --out DIR   # DIR/passwd (mosquitto_passwd), DIR/acl
-    python -m host_tools fleet iota FLEET [--out FILE]      # the agent's provisioning requests
+    smartnode fleet mosquitto INVENTORY.csv --secrets SECRETS.json --out DIR   # DIR/passwd, DIR/acl
+    smartnode fleet iota INVENTORY.csv --secrets SECRETS.json [--out FILE]     # the agent's requests
 """
 import json
 import os
 import secrets
 import shutil
 import subprocess
+
+from . import provision
+from app import fiware  # noqa: E402  (provision puts the firmware on the path)
 
 KINDS = ("device", "air", "parking", "traffic")
 ENTITY_TYPE = {"device": "Device", "air": "AirQualityObserved", "parking": "ParkingSpot",
@@ -55,45 +61,45 @@ class FleetError(ValueError):
     pass
 
 
-def load(path):
-    with open(path) as f:
-        fleet = json.load(f)
+def load(inventory, secrets_path=None):
+    """-> {"agent": {user, password}, "nodes": [config, ...]}; FleetError naming what is wrong."""
+    try:
+        sec = provision.read_secrets(secrets_path)
+        nodes = [cfg for cfg, _ in provision.read_inventory(inventory, sec).values()]
+    except (provision.InventoryError, OSError) as e:
+        raise FleetError("fleet: %s" % e)
+    fleet = {"agent": sec.get("agent") or {}, "nodes": nodes}
     check(fleet)
     return fleet
 
 
+def user(node):
+    return node.get("broker", {}).get("user") or node["device_id"]
+
+
 def check(fleet):
-    for k in ("municipality", "apikeys", "nodes"):
-        if k not in fleet:
-            raise FleetError("fleet: %r is required" % k)
-    seen = set()
-    for n in fleet["nodes"]:
-        dev = n.get("device_id")
-        if not isinstance(dev, str) or not dev or any(c in dev for c in " /#+"):
-            raise FleetError("fleet: bad device_id %r" % dev)
-        if dev in seen:
-            raise FleetError("fleet: device_id %s twice" % dev)
-        seen.add(dev)
-        loc = n.get("location")
-        if not (isinstance(loc, dict) and -90 <= loc.get("lat", 99) <= 90 and -180 <= loc.get("lon", 999) <= 180):
-            raise FleetError("fleet: %s needs location {lat, lon}" % dev)
+    """Each node its own broker user: the ACL is per user."""
+    owner = {}
+    for node in fleet["nodes"]:
+        u = user(node)
+        if u in owner:
+            raise FleetError("fleet: %s and %s share the broker user %r: give each node its own "
+                             "broker.user in the secrets file" % (owner[u], node["device_id"], u))
+        owner[u] = node["device_id"]
 
 
-def apikey(fleet, kind):
-    k = fleet["apikeys"]
-    return k if isinstance(k, str) else k[kind]
-
-
-def entities(fleet, node):
-    """-> [(kind, device_id)] of one node, as firmware/app/fiware.py names them."""
+def entities(node):
+    """-> [(kind, device_id)] of one node, as its pipelines name them (app/parking.py, app/traffic.py)."""
     dev = node["device_id"]
     out = [("device", dev)]
     if node.get("air"):
         out.append(("air", dev + "-aq"))
-    for i in range(1, (node.get("parking") or {}).get("spots", 0) + 1):
-        out.append(("parking", "%s-p%d" % (dev, i)))
-    for i in range(1, (node.get("traffic") or {}).get("lanes", 0) + 1):
-        out.append(("traffic", "%s-l%d" % (dev, i)))
+    if isinstance(node.get("parking"), dict):
+        for i, spec in enumerate(node["parking"].get("spots") or [{}]):
+            out.append(("parking", "%s-p%d" % (dev, spec.get("spot", i + 1))))
+    if isinstance(node.get("traffic"), dict):
+        for n in sorted({spec.get("lane", 1) for spec in node["traffic"].get("lanes", ())}):
+            out.append(("traffic", "%s-l%d" % (dev, n)))
     return out
 
 
@@ -105,10 +111,9 @@ def acl(fleet):
     lines = ["# generated by `python -m host_tools fleet mosquitto`", "",
              "user " + agent, "topic read /json/#", "topic read /+/+/attrs/#", "topic write /+/+/cmd", ""]
     for node in fleet["nodes"]:
-        dev = node["device_id"]
-        lines.append("user " + dev)
-        for kind, eid in entities(fleet, node):
-            key = "%s/%s" % (apikey(fleet, kind), eid)
+        lines.append("user " + user(node))
+        for kind, eid in entities(node):
+            key = fiware.key(node, kind, eid)
             lines.append("topic write /json/%s/attrs/#" % key)  # '#' covers the parent level too
             if kind == "device":
                 lines.append("topic write /json/%s/cmdexe" % key)
@@ -123,7 +128,7 @@ def credentials(fleet):
     agent = fleet.get("agent") or {}
     out[agent.get("user", "iota")] = agent.get("password") or secrets.token_urlsafe(18)
     for node in fleet["nodes"]:
-        out[node["device_id"]] = node.get("password") or secrets.token_urlsafe(18)
+        out[user(node)] = node.get("broker", {}).get("password") or secrets.token_urlsafe(18)
     return out
 
 
@@ -159,27 +164,25 @@ def _attribute(object_id, typ, unit):
     return a
 
 
-def _statics(fleet, node, kind, eid):
+def _statics(node, kind, eid):
+    # Site, category, direction: the Smart Data Models' defaults (the node's config has none).
     loc = node["location"]
     out = [{"name": "location", "type": "geo:json",
             "value": {"type": "Point", "coordinates": [loc["lon"], loc["lat"]]}}]
-    muni = fleet["municipality"].lower()
+    muni = node["municipality"]
     if kind == "device":
         props = [p for k, p in (("air", "airPollution"), ("parking", "occupancy"), ("traffic", "trafficFlow"))
                  if node.get(k)]
         out.append({"name": "controlledProperty", "type": "StructuredValue", "value": props})
     elif kind == "air":
-        out.append({"name": "typeofLocation", "type": "Text",
-                    "value": (node.get("air") if isinstance(node.get("air"), dict) else {}).get("typeofLocation", "outdoor")})
+        out.append({"name": "typeofLocation", "type": "Text", "value": "outdoor"})
     elif kind == "parking":
-        p = node["parking"]
-        out.append({"name": "category", "type": "StructuredValue", "value": [p.get("category", "onStreet")]})
+        out.append({"name": "category", "type": "StructuredValue", "value": ["onStreet"]})
         out.append({"name": "refParkingSite", "type": "Relationship",
-                    "value": "urn:ngsi-ld:ParkingSite:%s-%s" % (muni, p.get("site", node["device_id"]))})
+                    "value": "urn:ngsi-ld:ParkingSite:%s-%s" % (muni, node["device_id"])})
     elif kind == "traffic":
         out.append({"name": "laneId", "type": "Number", "value": int(eid.rsplit("-l", 1)[1])})
-        out.append({"name": "laneDirection", "type": "Text",
-                    "value": node["traffic"].get("direction", "forward")})
+        out.append({"name": "laneDirection", "type": "Text", "value": "forward"})
     if kind != "device":
         out.append({"name": "refDevice", "type": "Relationship",
                     "value": "urn:ngsi-ld:Device:%s-%s" % (muni, node["device_id"])})
@@ -187,61 +190,72 @@ def _statics(fleet, node, kind, eid):
 
 
 def iota_requests(fleet):
-    """-> [{"method", "path", "headers", "body"}]: groups first, then devices, per service path."""
-    muni = fleet["municipality"].lower()
+    """-> [{"method", "path", "headers", "body"}]: per municipality (FIWARE service) and
+    kind (service path), the groups (one per API key) first, then the devices."""
     used = {}
     for node in fleet["nodes"]:
-        for kind, eid in entities(fleet, node):
-            used.setdefault(kind, []).append((node, eid))
+        for kind, eid in entities(node):
+            used.setdefault((node["municipality"], kind), []).append((node, eid))
     out = []
-    for kind in KINDS:
-        if kind not in used:
-            continue
-        headers = {"fiware-service": muni, "fiware-servicepath": SERVICE_PATH[kind],
-                   "Content-Type": "application/json"}
-        out.append({"method": "POST", "path": "/iot/groups", "headers": headers,
-                    "body": {"groups": [{"apikey": apikey(fleet, kind), "resource": "/iot/json",
-                                         "entity_type": ENTITY_TYPE[kind], "transport": "MQTT",
-                                         "timestamp": True}]}})
-        devices = []
-        for node, eid in used[kind]:
-            d = {"device_id": eid, "entity_name": "urn:ngsi-ld:%s:%s-%s" % (ENTITY_TYPE[kind], muni, eid),
-                 "entity_type": ENTITY_TYPE[kind], "apikey": apikey(fleet, kind), "transport": "MQTT",
-                 "timezone": "UTC",
-                 "attributes": [_attribute(*a) for a in ATTRIBUTES[kind]],
-                 "static_attributes": _statics(fleet, node, kind, eid)}
-            if kind == "device":
-                d["commands"] = [{"name": c, "type": "command"} for c in COMMANDS]
-            devices.append(d)
-        out.append({"method": "POST", "path": "/iot/devices", "headers": headers,
-                    "body": {"devices": devices}})
+    for muni in sorted({m for m, _ in used}):
+        for kind in KINDS:
+            if (muni, kind) not in used:
+                continue
+            members = used[(muni, kind)]
+            headers = {"fiware-service": muni, "fiware-servicepath": SERVICE_PATH[kind],
+                       "Content-Type": "application/json"}
+            keys = sorted({fiware.apikey(node, kind) for node, _ in members})
+            out.append({"method": "POST", "path": "/iot/groups", "headers": headers,
+                        "body": {"groups": [{"apikey": k, "resource": "/iot/json", "entity_type": ENTITY_TYPE[kind],
+                                             "transport": "MQTT", "timestamp": True} for k in keys]}})
+            devices = []
+            for node, eid in members:
+                d = {"device_id": eid, "entity_name": "urn:ngsi-ld:%s:%s-%s" % (ENTITY_TYPE[kind], muni, eid),
+                     "entity_type": ENTITY_TYPE[kind], "apikey": fiware.apikey(node, kind), "transport": "MQTT",
+                     "timezone": "UTC",
+                     "attributes": [_attribute(*a) for a in ATTRIBUTES[kind]],
+                     "static_attributes": _statics(node, kind, eid)}
+                if kind == "device":
+                    d["commands"] = [{"name": c, "type": "command"} for c in COMMANDS]
+                devices.append(d)
+            out.append({"method": "POST", "path": "/iot/devices", "headers": headers,
+                        "body": {"devices": devices}})
     return out
 
 
 # -- CLI ---------------------------------------------------------------------------
 def add_arguments(p):
     sub = p.add_subparsers(dest="fleet_command", required=True, metavar="WHAT")
-    m = sub.add_parser("mosquitto", help="password file (mosquitto_passwd) and ACL for the broker")
-    m.add_argument("fleet", help="the fleet file (JSON)")
-    m.add_argument("--out", required=True, help="directory for passwd, acl, credentials.json")
-    m.set_defaults(func=_main_mosquitto)
-    i = sub.add_parser("iota", help="IoT Agent provisioning requests (groups, devices) as JSON")
-    i.add_argument("fleet", help="the fleet file (JSON)")
-    i.add_argument("--out", help="write to this file instead of standard output")
-    i.set_defaults(func=_main_iota)
+    for name, helptext in (("mosquitto", "password file (mosquitto_passwd) and ACL for the broker"),
+                           ("iota", "IoT Agent provisioning requests (groups, devices) as JSON")):
+        w = sub.add_parser(name, help=helptext)
+        w.add_argument("inventory", help="the fleet inventory CSV (as for provision)")
+        w.add_argument("--secrets", help="secrets JSON (as for provision, plus the agent's login)")
+        if name == "mosquitto":
+            w.add_argument("--out", required=True, help="directory for passwd, acl, credentials.json")
+        else:
+            w.add_argument("--out", help="write to this file instead of standard output")
+        w.set_defaults(func=_main_mosquitto if name == "mosquitto" else _main_iota)
 
 
 def main(args):
     args.func(args)
 
 
+def _load(args):
+    try:
+        return load(args.inventory, args.secrets)
+    except FleetError as e:
+        raise SystemExit(str(e))
+
+
 def _main_mosquitto(args):
-    for path in write_mosquitto(load(args.fleet), args.out):
+    for path in write_mosquitto(_load(args), args.out):
         print(path)
 
 
 def _main_iota(args):
-    text = json.dumps(iota_requests(load(args.fleet)), indent=1)
+    text = json.dumps(iota_requests(_load(args)), indent=1)
     if args.out:
         with open(args.out, "w") as f:
             f.write(text + "\n")

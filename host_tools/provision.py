@@ -61,7 +61,7 @@ def row_config(row, secrets):
     cfg = {"device_id": row["device_id"], "municipality": row["municipality"], "board": row["board"],
            "apikey": _apikey(row["apikey"]), "interval": _int(row["interval"]),
            "location": {"lat": _float(row["lat"]), "lon": _float(row["lon"])},
-           "broker": _broker(row["broker"])}
+           "broker": dict(_broker(row["broker"]), user=row["device_id"])}  # its own login (fleet's ACL)
     profile = None
     try:
         profile = boards.load(row["board"])

@@ -8,32 +8,23 @@ import time
 import paho.mqtt.client as mqtt
 import pytest
 
-from host_tools import fleet
+from host_tools import fleet, provision
 from host_tools.broker import Mosquitto
 from host_tools.paths import ROOT
 from host_tools.virtualnode import VirtualNode
 from tests.uplinkhelp import Collector
 
-FLEET = {
-    "municipality": "Ljubljana",
-    "apikeys": {"device": "kd", "air": "kair", "parking": "kpark", "traffic": "ktraf"},
-    "agent": {"user": "iota", "password": "agent-secret"},
-    "nodes": [
-        {"device_id": "lj-001", "password": "pw-001", "location": {"lat": 46.0514, "lon": 14.5060},
-         "air": True},
-        {"device_id": "lj-002", "password": "pw-002", "location": {"lat": 46.0569, "lon": 14.5058},
-         "parking": {"spots": 2, "site": "center"}, "traffic": {"lanes": 1}},
-    ],
-}
+# The example inventory and secrets: the files `provision` reads too.
+INVENTORY = ROOT / "host_tools" / "data" / "fleet-example.csv"
+SECRETS = ROOT / "host_tools" / "data" / "fleet-example-secrets.json"
+APIKEYS = {"device": "kd", "air": "kair", "parking": "kpark", "traffic": "ktraf"}  # the CSV's apikey column
 
 
 @pytest.fixture
 def fleet_broker(tmp_path):
-    path = tmp_path / "fleet.json"
-    path.write_text(json.dumps(FLEET))
     out = tmp_path / "mosq"
-    subprocess.run([sys.executable, "-m", "host_tools", "fleet", "mosquitto", str(path), "--out", str(out)],
-                   cwd=str(ROOT), check=True, capture_output=True)
+    subprocess.run([sys.executable, "-m", "host_tools", "fleet", "mosquitto", str(INVENTORY),
+                    "--secrets", str(SECRETS), "--out", str(out)], cwd=str(ROOT), check=True, capture_output=True)
     assert "pw-001" not in (out / "passwd").read_text()  # hashed, not plain
     extra = "password_file %s\nacl_file %s\n" % (out / "passwd", out / "acl")
     with Mosquitto(extra=extra, anonymous=False) as b:
@@ -92,7 +83,7 @@ def test_the_firmware_works_within_its_acl(fleet_broker):
     port = fleet_broker.port
     agent = Collector(port, topic="/json/#", client_id="iota-view", username="iota", password="agent-secret")
     cfg = {"broker": {"user": "lj-001", "password": "pw-001"}}
-    with VirtualNode(port, interval=1, period_ms=100, device_id="lj-001", apikey=FLEET["apikeys"], config=cfg):
+    with VirtualNode(port, interval=1, period_ms=100, device_id="lj-001", apikey=APIKEYS, config=cfg):
         first = agent.drain(lambda m: any(t.endswith("-aq/attrs") for t, _, _ in m), timeout=20)
         ag, rc = client(port, "iota", "agent-secret")
         ag.publish("/kd/lj-001/cmd", '{"ping": {"data": "7"}}', qos=1).wait_for_publish(5)
@@ -110,7 +101,9 @@ def test_the_firmware_works_within_its_acl(fleet_broker):
 
 
 def test_iota_provisioning_follows_the_contract():
-    reqs = fleet.iota_requests(FLEET)
+    out = subprocess.run([sys.executable, "-m", "host_tools", "fleet", "iota", str(INVENTORY),
+                          "--secrets", str(SECRETS)], cwd=str(ROOT), check=True, capture_output=True, text=True)
+    reqs = json.loads(out.stdout)
     groups = [r for r in reqs if r["path"] == "/iot/groups"]
     devices = [r for r in reqs if r["path"] == "/iot/devices"]
     # One group per sensor type of the municipality, timestamp on, service lower case.
@@ -138,15 +131,35 @@ def test_iota_provisioning_follows_the_contract():
     assert headers["fiware-servicepath"] == "/parking"
     statics = {s["name"]: s["value"] for s in spot["static_attributes"]}
     assert statics["category"] == ["onStreet"]
-    assert statics["refParkingSite"] == "urn:ngsi-ld:ParkingSite:ljubljana-center"
+    assert statics["refParkingSite"] == "urn:ngsi-ld:ParkingSite:ljubljana-lj-002"
     _, lane = by_id["lj-002-l1"]
     assert {s["name"]: s["value"] for s in lane["static_attributes"]}["laneId"] == 1
 
 
-def test_fleet_file_errors_are_named():
-    bad = dict(FLEET, nodes=[{"device_id": "a b", "location": {"lat": 0, "lon": 0}}])
-    with pytest.raises(fleet.FleetError, match="device_id"):
-        fleet.check(bad)
-    bad = dict(FLEET, nodes=[{"device_id": "x"}])
-    with pytest.raises(fleet.FleetError, match="location"):
-        fleet.check(bad)
+def test_the_inventory_provision_checks_is_the_fleets(tmp_path):
+    # The same files pass provision; each node's MQTT login is what its config says.
+    sec = provision.read_secrets(SECRETS)
+    configs = provision.read_inventory(INVENTORY, sec)
+    f = fleet.load(INVENTORY, SECRETS)
+    assert [n["device_id"] for n in f["nodes"]] == sorted(configs) == ["lj-001", "lj-002"]
+    creds = fleet.credentials(f)
+    assert creds == {"iota": "agent-secret", "lj-001": "pw-001", "lj-002": "pw-002"}
+    assert configs["lj-001"][0]["broker"]["user"] == "lj-001"
+
+
+def test_fleet_errors_are_named(tmp_path):
+    inv = tmp_path / "fleet.csv"
+    rows = INVENTORY.read_text().splitlines()
+    inv.write_text("\n".join(rows + [rows[2].replace("lj-002", "lj-003").replace("46.0569", "96")]) + "\n")
+    with pytest.raises(fleet.FleetError, match=r"line 4 \(device lj-003\): location.lat"):
+        fleet.load(inv, SECRETS)  # provision's reader and schema
+    shared = json.loads(SECRETS.read_text())
+    shared["default"]["broker"] = {"user": "node"}
+    sec = tmp_path / "secrets.json"
+    sec.write_text(json.dumps(shared))
+    with pytest.raises(fleet.FleetError, match="lj-001 and lj-002 share the broker user 'node'"):
+        fleet.load(INVENTORY, sec)
+    inv.write_text("\n".join(rows).replace(";parking=kpark", "") + "\n")
+    proc = subprocess.run([sys.executable, "-m", "host_tools", "fleet", "iota", str(inv), "--secrets", str(SECRETS)],
+                          cwd=str(ROOT), capture_output=True, text=True)
+    assert proc.returncode != 0 and "line 3 (device lj-002): apikey.parking: required" in proc.stderr

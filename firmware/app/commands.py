@@ -5,13 +5,10 @@
 import json
 
 from app import schema
-from app.config import merge
 
 MAX_PAYLOAD = 1024
 MAX_COMMANDS = 4  # members per message
 RESTART_SECTIONS = ("broker", "wifi", "device_id", "apikey")  # need a new connection
-SECTIONS = ("device_id", "municipality", "apikey", "board", "location", "interval", "broker",
-            "wifi", "air", "parking", "traffic", "log", "ntp", "health")
 
 
 class Deferred:
@@ -164,13 +161,13 @@ class Commands:
     def _update(self, partial):
         if not isinstance(partial, dict) or not partial:
             return error("config: expected a JSON object of fields")
-        unknown = [k for k in partial if k not in SECTIONS and k not in self.cfg]
+        unknown = [k for k in partial if not schema.known(k) and k not in self.cfg]
         if unknown:
             return error("unknown config field %s" % ", ".join(unknown)[:64])
         if _has_null(partial):
             return error("config: null is not a value")
-        new = merge(self.cfg, partial)
-        errors = schema.validate(new) + check_uplink_fields(new)
+        new = schema.merged(self.cfg, partial)
+        errors = schema.validate(new)
         if errors:
             return error("; ".join("%s: %s" % fe for fe in errors))
         if any(k in partial for k in RESTART_SECTIONS):
@@ -190,22 +187,3 @@ def _has_null(d):
             return True
     return False
 
-
-def check_uplink_fields(cfg):
-    """Fields this part reads, until the one schema covers them."""
-    errors = []
-    b = cfg.get("broker")
-    if not isinstance(b, dict):
-        return [("broker", "a JSON object")]
-    if not isinstance(b.get("host"), str) or not b.get("host"):
-        errors.append(("broker.host", "a host name"))
-    port = b.get("port", 1883)
-    if not isinstance(port, int) or isinstance(port, bool) or not 0 < port < 65536:
-        errors.append(("broker.port", "1..65535"))
-    for k in ("keepalive", "backoff_base", "backoff_cap"):
-        v = b.get(k)
-        if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float)) or v <= 0):
-            errors.append(("broker." + k, "a positive number"))
-    if b.get("tls") and not b.get("ca") and b.get("tls_insecure_skip_verify") is not True:
-        errors.append(("broker.ca", "required with tls"))
-    return errors

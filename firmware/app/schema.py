@@ -1,15 +1,53 @@
 # The one configuration schema: the device enforces it on /config.json and on
 # remote `config` updates; host_tools enforces it when provisioning. Runs under
-# MicroPython and CPython alike. Each check returns an error per bad field as
-# (dotted field name, what a good value looks like).
+# MicroPython and CPython alike. validate() returns an error per bad field as
+# (dotted field name, what a good value looks like), e.g.
+# ("traffic.lanes[1].spacing_m", "a number >= 0").
 #
-# Sections other parts own (air, parking, traffic, log, ...) register a
-# checker in SECTIONS; the device accepts unknown top-level keys (an older
-# firmware must boot with a newer config), `provision` refuses them (typos).
+# SPECS is the whole schema, one line of "key:kind" per object (README.md has
+# what each key means). Strings rather than dicts of tuples: on an ESP32 the
+# table then costs a few constant strings at import, not a heap of objects.
+# A kind is a letter (see _bad), "{spec}" (an object), "[spec]" (a list of
+# objects); a trailing "!" means required. The device accepts unknown keys (an
+# older firmware must boot with a newer config); `provision` (strict) refuses
+# them (typos).
 
 SECRETS = (("wifi", "password"), ("broker", "password"), ("broker", "key"))
 APIKEY_KINDS = ("device", "air", "parking", "traffic")
 _BAD_NAME_CHARS = " /#+\"'"
+_LASER = "uart:t query:b duty:D filters:F"
+_I2C = "i2c:t address:a every:p retry:p filters:F"
+_LIMITS = "threshold:n release:n fault:n debounce:n drift:p timeout:p autocalibrate:n"
+
+SPECS = {
+    "": "device_id:I! municipality:M apikey:K! board:I interval:T location:{location} broker:{broker} "
+        "wifi:{wifi} air:{air} parking:{parking} traffic:{traffic} log:{log} ntp:{ntp} health:{health} "
+        "display:d",
+    "location": "lat:Y! lon:X!",
+    "broker": "host:h! port:o tls:b ca:t cert:t key:t server_hostname:h tls_insecure_skip_verify:b "
+              "user:t password:t keepalive:p timeout:p backoff_base:p backoff_cap:p window:i trial_attempts:i",
+    "wifi": "ssid:W! password:w",
+    "ntp": "server:h every:p retry:p",
+    "health": "interval:p",
+    "log": "label:t file:t sectors:i",
+    "air": "sensors:{sensors} duty:D filters:G stuck:{stuck} humid:n",
+    "sensors": "sds011:{sds011} pms5003:{pms5003} sps30:{sps30} bme280:{bme280} scd4x:{scd4x} dht22:{dht22}",
+    "sds011": _LASER,
+    "pms5003": _LASER + " climate:b set_pin:N",
+    "sps30": _LASER,
+    "bme280": _I2C,
+    "scd4x": _I2C + " single:b",
+    "dht22": "filters:F",
+    "duty": "period:p warmup:n sample:p",
+    "reject": "window:i ratio:n floor:n",
+    "stuck": "seconds:p samples:i",
+    "parking": "spots:[spot] heartbeat:p sample_hz:p " + _LIMITS,
+    "spot": "spot:i sensor:{mag} ranger:{mag} axes:i baseline:B " + _LIMITS,
+    "mag": "type:t i2c:t rate:p gauss:p",
+    "traffic": "lanes:[lane] sample_hz:p threshold:n release:n gap:p autocalibrate:n radar_gap:p "
+               "stuck_on:p dead_after:p min_quiet:p",
+    "lane": "lane:i presence:L spacing_m:n magnetometer:m axes:i baseline:B radar:t radar_unit:t",
+}
 
 
 def _is_int(v):
@@ -29,128 +67,172 @@ def _name(v, maxlen=64):
     return True
 
 
-def _check_device_id(v, err):
-    if not _name(v):
-        err("device_id", "a non-empty name of at most 64 characters without spaces, quotes, '/', '#' or '+'")
-
-
-def _check_municipality(v, err):
+def _municipality(v):
     # It becomes the FIWARE service header: lower case letters, digits, '_'.
-    ok = isinstance(v, str) and 0 < len(v) <= 50
-    if ok:
-        for c in v:
-            if not ("a" <= c <= "z" or "0" <= c <= "9" or c == "_"):
-                ok = False
-    if not ok:
-        err("municipality", "lower-case letters, digits and '_' (at most 50), e.g. 'ljubljana'")
+    if not isinstance(v, str) or not 0 < len(v) <= 50:
+        return False
+    for c in v:
+        if not ("a" <= c <= "z" or "0" <= c <= "9" or c == "_"):
+            return False
+    return True
 
 
-def _check_apikey(v, err):
+def _bad(kind, v):
+    """-> what a good value looks like if v is not one of `kind`, else None."""
+    if kind == "t":
+        return None if isinstance(v, str) else "text"
+    if kind == "b":
+        return None if isinstance(v, bool) else "true or false"
+    if kind == "h":
+        return None if isinstance(v, str) and v and " " not in v else "a host name or IP address"
+    if kind == "p":
+        return None if _is_num(v) and v > 0 else "a number > 0"
+    if kind == "n":
+        return None if _is_num(v) and v >= 0 else "a number >= 0"
+    if kind == "i":
+        return None if _is_int(v) and v >= 1 else "a whole number >= 1"
+    if kind == "N":
+        return None if _is_int(v) and v >= 0 else "a whole number >= 0"
+    if kind == "o":
+        return None if _is_int(v) and 1 <= v <= 65535 else "a TCP port from 1 to 65535"
+    if kind == "a":
+        return None if _is_int(v) and 8 <= v <= 119 else "a 7-bit I2C address, 8 to 119 (0x08-0x77)"
+    if kind == "T":
+        return None if _is_int(v) and 1 <= v <= 86400 else "whole seconds from 1 to 86400"
+    if kind == "Y":
+        return None if _is_num(v) and -90 <= v <= 90 else "degrees from -90 to 90 (WGS 84)"
+    if kind == "X":
+        return None if _is_num(v) and -180 <= v <= 180 else "degrees from -180 to 180 (WGS 84)"
+    if kind == "I":
+        return None if _name(v) else "a name of at most 64 characters without spaces, quotes, '/', '#' or '+'"
+    if kind == "M":
+        return None if _municipality(v) else "lower-case letters, digits and '_' (at most 50), e.g. 'ljubljana'"
+    if kind == "W":
+        return None if isinstance(v, str) and 1 <= len(v.encode()) <= 32 else "the network name, 1 to 32 bytes"
+    if kind == "w":
+        ok = isinstance(v, str) and (v == "" or 8 <= len(v) <= 63)
+        return None if ok else "8 to 63 characters (WPA2), or empty for an open network"
+    if kind == "d":  # keys owned by the part that reads them
+        return None if isinstance(v, dict) else "an object"
+    if kind == "B":
+        ok = isinstance(v, list) and all(_is_num(x) for x in v)
+        return None if ok else "a list of numbers"
+    if kind == "L":
+        ok = isinstance(v, list) and all(_name(x) for x in v)
+        return None if ok else "a list of input names"
+    return "a value of kind %r" % kind  # a spec names a kind that does not exist
+
+
+def _at(path, key):
+    return path + "." + key if path else key
+
+
+def _object(spec, v, path, err, strict):
+    if not isinstance(v, dict):
+        err(path, "an object")
+        return
+    s = SPECS[spec]
+    i, end = 0, len(s)
+    while i < end:  # scanned in place: no list of items per object (heap on a device)
+        c = s.find(":", i)
+        e = s.find(" ", c)
+        e = end if e < 0 else e
+        key = s[i:c]
+        i = e + 1
+        if s[e - 1] == "!":
+            e -= 1
+            if key not in v:
+                err(_at(path, key), "required")
+                continue
+        if key in v:
+            kind = s[c + 1:e]
+            if len(kind) == 1 and kind not in _COMPOUND:
+                msg = _bad(kind, v[key])
+                if msg:  # the dotted name is built only for an error
+                    err(_at(path, key), msg)
+            else:
+                _value(kind, v[key], _at(path, key), err, strict)
+    if strict:
+        for key in v:
+            if (" %s:" % key) not in " " + s:
+                err(_at(path, str(key)), "unknown field (known: %s)"
+                    % ", ".join(sorted(item.split(":")[0] for item in s.split())))
+
+
+_COMPOUND = "KDmFG"  # kinds _value checks; the rest are _bad's
+
+
+def _value(kind, v, path, err, strict):
+    if kind[0] == "{":
+        _object(kind[1:-1], v, path, err, strict)
+    elif kind[0] == "[":
+        if not isinstance(v, list):
+            err(path, "a list of objects")
+            return
+        for i, x in enumerate(v):
+            _object(kind[1:-1], x, "%s[%d]" % (path, i), err, strict)
+    elif kind == "K":
+        _apikey(v, path, err)
+    elif kind == "D":  # duty cycle: true or {} = the defaults
+        if v is not True and v is not False:
+            _object("duty", v, path, err, strict)
+    elif kind == "m":  # a replayed magnetometer is just true
+        if v is not True and v is not False:
+            _object("mag", v, path, err, strict)
+    elif kind == "F":
+        _filters(v, path, err, strict)
+    else:  # "G": {sensor name: filter list}
+        if not isinstance(v, dict):
+            err(path, "an object {sensor name: [filters]}")
+            return
+        for k in v:
+            _filters(v[k], _at(path, str(k)), err, strict)
+
+
+def _filters(v, path, err, strict):
+    if not isinstance(v, list):
+        err(path, 'a list of filters, e.g. [{"median": 5}]')
+        return
+    for i, f in enumerate(v):
+        at = "%s[%d]" % (path, i)
+        if not isinstance(f, dict) or len(f) != 1:
+            err(at, 'one filter: {"median": n}, {"mean": n} or {"reject": ...}')
+            continue
+        for k in f:
+            if k == "reject" and isinstance(f[k], dict):
+                _object("reject", f[k], at + ".reject", err, strict)
+            elif k in ("median", "mean", "reject"):
+                if _bad("i", f[k]):
+                    err(at + "." + k, "a window of n >= 1 samples")
+            else:
+                err(at + "." + str(k), "unknown filter (median, mean, reject)")
+
+
+def _apikey(v, path, err):
     if isinstance(v, dict):
         if not v:
-            err("apikey", "a key string, or a key per kind: " + ", ".join(APIKEY_KINDS))
+            err(path, "a key string, or a key per kind: " + ", ".join(APIKEY_KINDS))
         for k in v:
             if k not in APIKEY_KINDS:
-                err("apikey." + str(k), "unknown kind (one of %s)" % ", ".join(APIKEY_KINDS))
+                err(_at(path, str(k)), "unknown kind (one of %s)" % ", ".join(APIKEY_KINDS))
             elif not _name(v[k]):
-                err("apikey." + k, "a non-empty key without spaces, quotes, '/', '#' or '+'")
+                err(_at(path, k), "a non-empty key without spaces, quotes, '/', '#' or '+'")
     elif not _name(v):
-        err("apikey", "a non-empty key without spaces, quotes, '/', '#' or '+'")
+        err(path, "a non-empty key without spaces, quotes, '/', '#' or '+'")
 
 
-def _check_board(v, err):
-    if not _name(v):
-        err("board", "the name of a board profile, e.g. 'esp32-devkitc'")
-
-
-def _check_interval(v, err):
-    if not _is_int(v) or not 1 <= v <= 86400:
-        err("interval", "whole seconds from 1 to 86400")
-
-
-def _check_location(v, err):
-    if not isinstance(v, dict):
-        err("location", "an object {\"lat\": ..., \"lon\": ...}")
-        return
-    for k, lo, hi in (("lat", -90, 90), ("lon", -180, 180)):
-        x = v.get(k)
-        if not _is_num(x) or not lo <= x <= hi:
-            err("location." + k, "degrees from %d to %d (WGS 84)" % (lo, hi))
-
-
-def _check_broker(v, err):
-    if not isinstance(v, dict):
-        err("broker", "an object {\"host\": ..., \"port\": ...}")
-        return
-    h = v.get("host")
-    if not isinstance(h, str) or not h or " " in h:
-        err("broker.host", "a host name or IP address")
-    p = v.get("port", 1883)
-    if not _is_int(p) or not 1 <= p <= 65535:
-        err("broker.port", "a TCP port from 1 to 65535")
-    for k in ("user", "password", "ca", "key", "cert"):
-        if k in v and v[k] is not None and not isinstance(v[k], str):
-            err("broker." + k, "text")
-    if "tls" in v and not isinstance(v["tls"], bool):
-        err("broker.tls", "true or false")
-
-
-def _check_wifi(v, err):
-    if not isinstance(v, dict):
-        err("wifi", "an object {\"ssid\": ..., \"password\": ...}")
-        return
-    s = v.get("ssid")
-    if not isinstance(s, str) or not 1 <= len(s.encode()) <= 32:
-        err("wifi.ssid", "the network name, 1 to 32 bytes")
-    pw = v.get("password", "")
-    if not isinstance(pw, str) or not (pw == "" or 8 <= len(pw) <= 63):
-        err("wifi.password", "8 to 63 characters (WPA2), or empty for an open network")
-
-
-def _check_sensors_section(section):
-    def check(v, err):
-        if not isinstance(v, dict):
-            err(section, "an object")
-            return
-        s = v.get("sensors", {})
-        if not isinstance(s, dict):
-            err(section + ".sensors", "an object {sensor name: {bus settings}}")
-            return
-        for name in s:
-            if not isinstance(s[name], dict):
-                err("%s.sensors.%s" % (section, name), "an object of bus settings, e.g. {\"uart\": \"pm\"}")
-    return check
-
-
-def _check_section(name):
-    def check(v, err):
-        if not isinstance(v, dict):
-            err(name, "an object")
-    return check
-
-
-SECTIONS = {
-    "device_id": _check_device_id,
-    "municipality": _check_municipality,
-    "apikey": _check_apikey,
-    "board": _check_board,
-    "interval": _check_interval,
-    "location": _check_location,
-    "broker": _check_broker,
-    "wifi": _check_wifi,
-    "air": _check_sensors_section("air"),
-    "parking": _check_sensors_section("parking"),
-    "traffic": _check_sensors_section("traffic"),
-    "log": _check_section("log"),
-    "display": _check_section("display"),
-}
-REQUIRED = ("device_id", "apikey")
+def _broker_rules(b, err):
+    # Rules across fields, as app.mqtt.tls_context needs them.
+    if b.get("tls") is True and not b.get("ca") and b.get("tls_insecure_skip_verify") is not True:
+        err("broker.ca", "required with tls (the municipality's CA, PEM), unless tls_insecure_skip_verify")
+    if b.get("cert") and not b.get("key"):
+        err("broker.key", "required with cert")
 
 
 def validate(cfg, strict=False):
     """-> list of (field, message) for every bad field; empty if cfg is acceptable.
 
-    strict: unknown top-level keys are errors too (provisioning catches typos)."""
+    strict: unknown keys are errors too (provisioning catches typos)."""
     if not isinstance(cfg, dict):
         return [("", "config must be a JSON object")]
     errors = []
@@ -158,16 +240,20 @@ def validate(cfg, strict=False):
     def err(field, msg):
         errors.append((field, msg))
 
-    for name in REQUIRED:
-        if name not in cfg:
-            err(name, "required")
-    for name in cfg:
-        check = SECTIONS.get(name)
-        if check is not None:
-            check(cfg[name], err)
-        elif strict:
-            err(name, "unknown field (known: %s)" % ", ".join(sorted(SECTIONS)))
+    _object("", cfg, "", err, strict)
+    k = cfg.get("apikey")
+    if isinstance(k, dict) and k:  # a key per kind: one for every kind the node publishes
+        for kind in APIKEY_KINDS:
+            if kind not in k and (kind == "device" or kind in cfg):
+                err("apikey." + kind, "required: the node publishes %s readings" % kind)
+    if isinstance(cfg.get("broker"), dict):
+        _broker_rules(cfg["broker"], err)
     return errors
+
+
+def known(section):
+    """Is `section` a top-level config field of this schema?"""
+    return (" " + section + ":") in " " + SPECS[""]
 
 
 def merged(base, over):
@@ -179,15 +265,6 @@ def merged(base, over):
         else:
             out[k] = v
     return out
-
-
-def update(cfg, changes):
-    """A remote config update: -> (new config, []) or (cfg unchanged, errors)."""
-    if not isinstance(changes, dict):
-        return cfg, [("", "a config update must be a JSON object")]
-    new = merged(cfg, changes)
-    errors = validate(new)
-    return (cfg, errors) if errors else (new, [])
 
 
 def masked(cfg):

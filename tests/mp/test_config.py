@@ -21,15 +21,18 @@ def test_load_refuses_a_bad_file():
 
 
 def test_a_remote_update_is_saved_only_when_valid():
+    # The one update path: Commands checks against the schema, ConfigStore writes.
     import json
+    from app.commands import Commands, ConfigStore
+
     path = "/tmp/smartnode-test-update.json"
     with open(path, "w") as f:
         f.write('{"device_id": "lj-1", "apikey": "k", "interval": 300}')
     cfg = config.load(path)
-    same, errs = config.save_update(cfg, {"interval": -5, "broker": {"port": "x"}}, path)
-    assert same is cfg and sorted(f for f, _ in errs) == ["broker.port", "interval"]
+    c = Commands(cfg, None, ConfigStore(path))
+    (_, result), = c.handle(b'{"config": {"interval": -5, "air": {"humid": "wet"}}}')
+    assert result.startswith("ERROR") and "interval:" in result and "air.humid:" in result
     assert config.load(path)["interval"] == 300  # the file on flash is untouched
-    new, errs = config.save_update(cfg, {"interval": 60}, path)
-    assert errs == [] and new["interval"] == 60
+    assert c.handle(b'{"config": {"interval": 60}}') == [("config", "OK")]
     with open(path) as f:
         assert json.load(f)["interval"] == 60
