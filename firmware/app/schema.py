@@ -22,13 +22,14 @@ _LIMITS = "threshold:n release:n fault:n debounce:n drift:p timeout:p autocalibr
 SPECS = {
     "": "device_id:I! municipality:M apikey:K! board:I interval:T location:{location} broker:{broker} "
         "wifi:{wifi} air:{air} parking:{parking} traffic:{traffic} log:{log} ntp:{ntp} health:{health} "
-        "display:d",
+        "display:{display}",
     "location": "lat:Y! lon:X!",
     "broker": "host:h! port:o tls:b ca:t cert:t key:t server_hostname:h tls_insecure_skip_verify:b "
               "user:t password:t keepalive:p timeout:p backoff_base:p backoff_cap:p window:i trial_attempts:i",
     "wifi": "ssid:W! password:w",
     "ntp": "server:h every:p retry:p",
     "health": "interval:p",
+    "display": "enabled:b period:p",
     "log": "label:t file:t sectors:i",
     "air": "sensors:{sensors} duty:D filters:G stuck:{stuck} humid:n",
     "sensors": "sds011:{sds011} pms5003:{pms5003} sps30:{sps30} bme280:{bme280} scd4x:{scd4x} dht22:{dht22}",

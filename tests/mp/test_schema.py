@@ -79,6 +79,8 @@ RULES = [
     ("ntp.every", {"ntp": {"every": 0}}, {"ntp": {"every": 3600}}),
     ("ntp.retry", {"ntp": {"retry": "30"}}, {"ntp": {"retry": 30}}),
     ("health.interval", {"health": {"interval": -300}}, {"health": {"interval": 300}}),
+    ("display.enabled", {"display": {"enabled": "yes"}}, {"display": {"enabled": False}}),
+    ("display.period", {"display": {"period": 0}}, {"display": {"period": 2}}),
     ("log.label", {"log": {"label": 1}}, {"log": {"label": "smartlog"}}),
     ("log.file", {"log": {"file": None}}, {"log": {"file": "/smartlog.bin"}}),
     ("log.sectors", {"log": {"sectors": 0}}, {"log": {"sectors": 16}}),
