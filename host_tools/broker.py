@@ -15,7 +15,7 @@ def free_port():
         return s.getsockname()[1]
 
 
-class Mosquitto:
+class Mosquitto(procs.Scratch):
     """Start with `with Mosquitto() as b:`; b.port is where it listens.
 
     `extra` is appended to the generated config (listeners, ACLs, TLS).
@@ -69,11 +69,3 @@ class Mosquitto:
         self.proc = None
         if getattr(self, "log", None):
             self.log.close()
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
-        if self._own_dir:
-            shutil.rmtree(self.dir, ignore_errors=True)

@@ -2,14 +2,13 @@
 `unix-sim` board replaying a recorded UART capture at its recorded cadence."""
 import json
 import os
-import shutil
 import subprocess
 import tempfile
 
 from . import mp, paths, procs
 
 
-class VirtualNode:
+class VirtualNode(procs.Scratch):
     def __init__(self, broker_port, recording=None, interval=10, device_id="demo-1",
                  apikey="smartnode", period_ms=1000, workdir=None, config=None):
         self.dir = workdir or tempfile.mkdtemp(prefix="vnode-")
@@ -36,11 +35,3 @@ class VirtualNode:
 
     def stop(self):
         procs.stop(self.proc)
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
-        if self._own_dir:
-            shutil.rmtree(self.dir, ignore_errors=True)

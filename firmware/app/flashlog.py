@@ -155,7 +155,7 @@ class FlashLog:
 
     def _scan_head(self):
         """Finds the append position in the head sector; a torn tail closes the sector."""
-        bs, rec, buf = self.bs, self._rec, self._buf
+        bs, rec = self.bs, self._rec
         off, seq = self.data_off, self.head_first
         self.head_full = False
         while off + REC_LEN <= bs:

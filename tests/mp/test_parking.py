@@ -46,7 +46,7 @@ def changes(out):
 
 def test_uncalibrated_spot_is_unknown_until_the_calibrate_command():
     p, out = make()
-    t = feed(p, T0, 5)
+    feed(p, T0, 5)
     assert out == []  # nothing changed: it is unknown from the start
     p.poll(T0 + 600)  # heartbeat
     assert statuses(out) == [("22:10:00", "unknown")]
