@@ -97,7 +97,7 @@ class AirPipeline:
         self.emit(self.key, ('{"TimeInstant":"%s","dateObserved":"%s",%s}' % (ts, ts, ",".join(parts))).encode())
 
 
-def build(cfg, board, emit, on_sample=None):
+def build(cfg, board, emit, on_sample=None, baselines=None):
     air = cfg["air"]
     sensors = air.get("sensors", {})
     stuck = air.get("stuck", {})

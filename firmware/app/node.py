@@ -4,12 +4,13 @@
 # on the board, under the unix port in real time and in replay.
 from app import record
 
-# config section -> module with build(cfg, board, emit, on_sample) -> pipeline
+# config section -> module with build(cfg, board, emit, on_sample, baselines) -> pipeline
 PIPELINES = (("air", "app.air"), ("parking", "app.parking"), ("traffic", "app.traffic"))
 
 
 class Node:
-    def __init__(self, cfg, board, log, on_sample=None):
+    def __init__(self, cfg, board, log, on_sample=None, baselines=None):
+        # baselines: an app.baselines.BaselineStore, or None (replays keep nothing)
         self.cfg = cfg
         self.log = log
         self.unlogged = 0  # readings the log refused (reported in health)
@@ -19,7 +20,7 @@ class Node:
         for section, modname in PIPELINES:
             if cfg.get(section):
                 mod = __import__(modname, None, None, ("build",))
-                self.pipelines.append(mod.build(cfg, board, self._reading, on_sample))
+                self.pipelines.append(mod.build(cfg, board, self._reading, on_sample, baselines))
         # How often the shell polls: the most demanding pipeline decides.
         self.poll_ms = min([getattr(p, "poll_ms", 200) for p in self.pipelines] or [200])
 

@@ -10,6 +10,7 @@
 # rolling over a bay is not parking.
 from app import fiware
 from app.isotime import iso
+from app.baselines import BaselineKeeper
 from app.magfield import FieldDeviation, calibrate_command, valid_sample
 from app.magsensor import open_magnetometer, open_ranger, read_if_ready
 
@@ -26,7 +27,7 @@ UNKNOWN = "unknown"
 
 
 class Spot:
-    def __init__(self, n, key, pc, spec):
+    def __init__(self, n, key, pc, spec, baselines=None):
         self.n = n
         self.key = key
         ranging = "ranger" in spec
@@ -41,8 +42,14 @@ class Spot:
         self.debounce = get("debounce")
         self.drift = max(1, int(get("drift")))  # s time constant of baseline tracking while free
         self.timeout = get("timeout")  # s without samples: unknown
-        self.field = FieldDeviation(spec.get("axes", 1 if ranging else 3), spec.get("baseline"),
-                                    1 if ranging else 3)
+        axes = spec.get("axes", 1 if ranging else 3)
+        baseline = spec.get("baseline")  # config wins over the stored one
+        if not baseline and baselines is not None:
+            baseline = baselines.get("p%d" % n, axes)
+        self.field = FieldDeviation(axes, baseline, 1 if ranging else 3)
+        self.keeper = BaselineKeeper(baselines, "p%d" % n)
+        if self.field.calibrated:
+            self.keeper.loaded(self.field.base)
         self.status = FREE if self.field.calibrated else UNKNOWN
         self._cand = None
         self._cand_since = 0
@@ -67,6 +74,7 @@ class Spot:
             return
         if was_calibrating:  # calibration done: the bay is empty by definition
             self._cand = None
+            self.keeper.calibrated(t, f.base)
             self._set(t, FREE, emit)
             return
         lean = self._cand or self.status
@@ -81,6 +89,7 @@ class Spot:
             if raw == FREE and dev < self.off and int(t) != self._tracked_s:
                 f.track(self.drift)
                 self._tracked_s = int(t)
+                self.keeper.tracked(t, f)
         elif raw != self._cand:
             self._cand = raw
             self._cand_since = t
@@ -156,14 +165,14 @@ class ParkingPipeline:
         return calibrate_command(params, "spot", {s.n: s for s in self.spots}, "p")
 
 
-def build(cfg, board, emit, on_sample=None):
+def build(cfg, board, emit, on_sample=None, baselines=None):
     pc = cfg["parking"] if isinstance(cfg.get("parking"), dict) else {}
     specs = pc.get("spots") or [{}]
     spots = []
     for i, spec in enumerate(specs):
         n = spec.get("spot", i + 1)
         key = fiware.key(cfg, "parking", "%s-p%d" % (cfg["device_id"], n))
-        spot = Spot(n, key, pc, spec)
+        spot = Spot(n, key, pc, spec, baselines)
         if spec.get("sensor"):
             spot.driver = open_magnetometer(board, spec["sensor"])
         elif spec.get("ranger"):

@@ -11,6 +11,7 @@
 # km/h], ...], "period": s}) feed lanes 1..n directly.
 from app import fiware
 from app.lane import Lane
+from app.baselines import BaselineKeeper
 from app.magfield import FieldDeviation, calibrate_command, valid_sample
 from app.magsensor import open_magnetometer, read_if_ready
 from app.vehicle import PassDetector
@@ -49,10 +50,16 @@ class PresencePair:
 
 
 class MagLane:
-    def __init__(self, lane, axes, on, off, gap, calibrate, baseline, driver=None):
+    def __init__(self, lane, axes, on, off, gap, calibrate, baseline, driver=None, baselines=None):
         self.lane = lane
         self.driver = driver
+        name = "l%d" % lane.id
+        if not baseline and baselines is not None:  # config wins over the stored one
+            baseline = baselines.get(name, axes)
         self.field = FieldDeviation(axes, baseline)
+        self.keeper = BaselineKeeper(baselines, name)
+        if self.field.calibrated:
+            self.keeper.loaded(self.field.base)
         self.passes = PassDetector(on, off, gap)
         self._cal_request = calibrate if not self.field.calibrated else 0
         lane.live = True
@@ -65,7 +72,10 @@ class MagLane:
         if self._cal_request:
             self.field.calibrate(t, self._cal_request)
             self._cal_request = 0
+        was_calibrating = self.field.calibrating
         r = self.passes.update(t, self.field.update(t, values))
+        if was_calibrating and not self.field.calibrating:
+            self.keeper.calibrated(t, self.field.base)
         if r > 0:
             self.lane.on(self.passes.start)
         elif r < 0:
@@ -206,7 +216,7 @@ class TrafficPipeline:
                 self.emit(lane.key, obj)
 
 
-def build(cfg, board, emit, on_sample=None):
+def build(cfg, board, emit, on_sample=None, baselines=None):
     p = TrafficPipeline(cfg, emit, on_sample)
     tc = p.tc
     for spec in tc.get("lanes", ()):
@@ -220,7 +230,8 @@ def build(cfg, board, emit, on_sample=None):
             driver = open_magnetometer(board, sensor) if isinstance(sensor, dict) else None
             p.mag[lane.id] = MagLane(lane, spec.get("axes", 3), tc.get("threshold", 16),
                                      tc.get("release", 8), tc.get("gap", 0.3),
-                                     tc.get("autocalibrate", 0), spec.get("baseline"), driver)
+                                     tc.get("autocalibrate", 0), spec.get("baseline"), driver,
+                                     baselines)
         if spec.get("radar"):
             from ops243 import OPS243
             p.radar.append(RadarLane(OPS243(board.uart(spec["radar"]), spec.get("radar_unit", "mps")),
