@@ -73,6 +73,10 @@ class Board:
         from app.fileblocks import FileBlocks
         return FileBlocks(cfg.get("file", "/smartlog.bin"), cfg.get("sectors", 16)), "file"
 
+    def baseline_file(self):
+        """Calibrated baselines: a small file on / beside config.json."""
+        return "/baselines.json"
+
     # -- what the uplink asks of the platform ------------------------------------
     def health(self):
         causes = {getattr(machine, c, -1 - i): n for i, (c, n) in enumerate((

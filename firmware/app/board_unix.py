@@ -157,6 +157,10 @@ class Board:
         spec.update(cfg)
         return NorFlash(spec.get("sectors", 128), path=spec.get("file", "smartlog.img")), "emulated"
 
+    def baseline_file(self):
+        """Calibrated baselines: in the node's working directory (its filesystem)."""
+        return self.profile.get("baselines", "baselines.json")
+
     def status(self):
         return {"platform": "unix"}
 

@@ -8,6 +8,7 @@ import time
 import asyncio
 
 from app import config, fiware
+from app.baselines import BaselineStore
 from app.board import Board
 from app.commands import Commands, ConfigStore
 from app.flashlog import open_log
@@ -29,7 +30,8 @@ class Shell:
         self.cfg = cfg
         self.board = board
         self.log = log
-        self.node = Node(cfg, board, log)
+        self.baselines = BaselineStore(board.baseline_file())
+        self.node = Node(cfg, board, log, baselines=self.baselines)
         self.clock = TimeSync(synced=board.clock_set(), boot_seq=log.next_seq)
         self.uplink = Uplink(cfg, log, clock=self.clock, window=cfg["broker"].get("window", 8))
         self.commands = Commands(cfg, self, store, apply=self.reconfigure)
@@ -50,7 +52,7 @@ class Shell:
                 p.interval = cfg["interval"]  # from the next interval on
         else:
             self.node.close(self.board.now())  # the interval in progress is reported, not lost
-            self.node = Node(cfg, self.board, self.log)
+            self.node = Node(cfg, self.board, self.log, baselines=self.baselines)
         self.health_key = fiware.key(cfg, "device", cfg["device_id"])
         h = cfg.get("health") or {}
         self.health.interval = h.get("interval", 300)

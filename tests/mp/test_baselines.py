@@ -146,3 +146,27 @@ def test_store_get_rejects_a_baseline_of_the_wrong_shape():
     assert store.get("p2", 1) == [5]
     assert store.get("p9", 3) is None
 
+
+def test_the_running_shell_keeps_a_remote_calibration_across_a_restart():
+    from app import run
+    from app.board_unix import Board
+    from app.commands import ConfigStore
+    from app.memlog import MemLog
+    path = fresh("shell")
+    cfg = {"device_id": "lj-9", "apikey": "k", "interval": 300,
+           "broker": {"host": "127.0.0.1", "port": 1}, "parking": {"spots": [{"spot": 4}]}}
+
+    def power_on():
+        board = Board({"uarts": {}, "baselines": path})
+        return run.Shell(cfg, board, MemLog(), ConfigStore(fresh("shell-config")))
+
+    shell = power_on()
+    assert shell.command("calibrate", {"spot": 4, "seconds": 2}) == "calibrating p4 over 2 s"
+    for i in range(30):
+        shell.node.event(T0 + i / 10, {"mag": list(BASE), "spot": 4})
+    assert shell.node.pipelines[0].spots[0].status == "free"
+    shell = power_on()
+    spot = shell.node.pipelines[0].spots[0]
+    assert spot.status == "free" and [round(v) for v in spot.field.base] == list(BASE)
+    shell.reconfigure(dict(cfg, interval=60, parking={"spots": [{"spot": 4}], "debounce": 1}))
+    assert shell.node.pipelines[0].spots[0].status == "free"  # a new config keeps it too
