@@ -63,4 +63,5 @@ def main():
         print(json.dumps({"case": c, "payload": obj.decode()}))
 
 
-main()
+if __name__ == "__main__":
+    main()

@@ -7,7 +7,7 @@ import asyncio
 from ssd1306 import SSD1306_I2C
 from test_display import band, text_band  # framebuf's own text: the independent reference
 
-from app import run
+from app import record, run
 from app.board_unix import Board
 from app.commands import ConfigStore
 from app.memlog import MemLog
@@ -31,7 +31,8 @@ def sense(shell, start, seconds):
 
 
 def logged(shell):
-    return [p for _, p in shell.log.read(0, [], 100, 100000)]
+    """The log's readings as the uplink publishes them ('<key> {json}')."""
+    return [record.expand(p) for _, p in shell.log.read(0, [], 100, 100000)]
 
 
 def test_the_display_shows_the_running_node():
