@@ -20,7 +20,9 @@ OLED = {"onboard": {"oled": {"bus": "framebuf", "width": 128, "height": 64}}}
 
 
 def shell_on(profile, cfg=CFG, board_class=Board):
-    board = board_class(dict(profile, uarts={"pm": {}}), feed=True)
+    # baselines.json and keys.json (the address book) go beside the config, not into the checkout
+    board = board_class(dict(profile, uarts={"pm": {}}, baselines="/tmp/smartnode-test-screen-baselines.json"),
+                        feed=True)
     return run.Shell(cfg, board, MemLog(), ConfigStore("/tmp/smartnode-test-screen.json"))
 
 
