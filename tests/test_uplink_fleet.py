@@ -171,9 +171,16 @@ def test_iota_provisioning_follows_the_contract():
     assert headers["fiware-servicepath"] == "/parking"
     statics = {s["name"]: s["value"] for s in spot["static_attributes"]}
     assert statics["category"] == ["onStreet"]
-    assert statics["refParkingSite"] == "urn:ngsi-ld:ParkingSite:ljubljana-lj-002"
+    assert statics["refParkingSite"] == "urn:ngsi-ld:OnStreetParking:ljubljana-lj-002"  # one site per node
+    assert statics["refDevice"] == ["urn:ngsi-ld:Device:ljubljana-lj-002"]  # an array (Smart Data Models)
     _, lane = by_id["lj-002-l1"]
-    assert {s["name"]: s["value"] for s in lane["static_attributes"]}["laneId"] == 1
+    types = {a["object_id"]: (a["type"], a.get("metadata", {}).get("unitCode", {}).get("value"))
+             for a in lane["attributes"]}
+    # What the FIWARE contract asks: numbers, booleans, lists typed, units where they apply.
+    assert types["averageVehicleSpeed"] == ("Number", "KMH") and types["dataQuality"] == ("StructuredValue", None)
+    assert types["timeAdjusted"] == ("Boolean", None) and types["dateObservedFrom"] == ("DateTime", None)
+    aq_types = {a["object_id"]: a["type"] for a in aq["attributes"]}
+    assert aq_types["pm25Count"] == aq_types["co2Max"] == "Number"
 
 
 def test_the_inventory_provision_checks_is_the_fleets(tmp_path):

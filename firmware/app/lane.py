@@ -115,9 +115,11 @@ class Lane:
         if self.count and span:
             r = self.count / span
             self.rate = r if self.rate is None else self.rate + (r - self.rate) * min(1.0, interval / 3600)
+        a, b = iso(t_from), iso(t_end)
+        # dateObserved (required by the data model) is the ISO 8601 interval "start/end".
         parts = ['"TimeInstant":"%s","laneId":%d,"intensity":%d,"occupancy":%.4f,'
-                 '"dateObservedFrom":"%s","dateObservedTo":"%s"'
-                 % (iso(t_end), self.id, self.count, min(1.0, occupied / span), iso(t_from), iso(t_end))]
+                 '"dateObserved":"%s/%s","dateObservedFrom":"%s","dateObservedTo":"%s"'
+                 % (b, self.id, self.count, min(1.0, occupied / span), a, b, a, b)]
         if self.speed_n:
             parts.append('"averageVehicleSpeed":%.1f' % (self.speed_sum / self.speed_n))
         parts.append('"dataQuality":[%s]' % ",".join('"%s"' % f for f in flags))
