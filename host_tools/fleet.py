@@ -20,6 +20,7 @@ told about each (types, units, static attributes) is host_tools/iota.py.
 
     smartnode fleet mosquitto INVENTORY.csv --secrets SECRETS.json --out DIR   # DIR/mosquitto.conf, passwd, acl
     smartnode fleet iota INVENTORY.csv --secrets SECRETS.json [--out FILE]     # the agent's requests
+    smartnode fleet sites INVENTORY.csv --secrets SECRETS.json [--out FILE]    # the parking sites
 """
 import json
 import os
@@ -137,7 +138,8 @@ def write_mosquitto(fleet, outdir):
 def add_arguments(p):
     sub = p.add_subparsers(dest="fleet_command", required=True, metavar="WHAT")
     for name, helptext in (("mosquitto", "password file (mosquitto_passwd) and ACL for the broker"),
-                           ("iota", "IoT Agent provisioning requests (groups, devices) as JSON")):
+                           ("iota", "IoT Agent provisioning requests (groups, devices) as JSON"),
+                           ("sites", "context broker requests creating the parking sites (NGSI-v2) as JSON")):
         w = sub.add_parser(name, help=helptext)
         w.add_argument("inventory", help="the fleet inventory CSV (as for provision)")
         w.add_argument("--secrets", help="secrets JSON (as for provision, plus the agent's login)")
@@ -146,7 +148,7 @@ def add_arguments(p):
                            help="directory for mosquitto.conf, passwd, acl, credentials.json")
         else:
             w.add_argument("--out", help="write to this file instead of standard output")
-        w.set_defaults(func=_main_mosquitto if name == "mosquitto" else _main_iota)
+        w.set_defaults(func={"mosquitto": _main_mosquitto, "iota": _main_iota, "sites": _main_sites}[name])
 
 
 def main(args):
@@ -166,7 +168,15 @@ def _main_mosquitto(args):
 
 
 def _main_iota(args):
-    text = json.dumps(iota.requests(_load(args)), indent=1)
+    _write(args, iota.requests(_load(args)))
+
+
+def _main_sites(args):
+    _write(args, iota.sites(_load(args)))
+
+
+def _write(args, requests):
+    text = json.dumps(requests, indent=1)
     if args.out:
         with open(args.out, "w") as f:
             f.write(text + "\n")

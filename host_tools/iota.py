@@ -107,15 +107,60 @@ def statics(node, kind, eid, site=None):
     return out
 
 
+def _site(node):
+    return (node.get("parking") or {}).get("site") or {}
+
+
 def site_category(node):
-    return "offStreet" if (node.get("parking") or {}).get("site", {}).get("offstreet") else "onStreet"
+    return "offStreet" if _site(node).get("offstreet") else "onStreet"
+
+
+def site_type(node):
+    return "OffStreetParking" if _site(node).get("offstreet") else "OnStreetParking"
 
 
 def site_id(node):
     """The parking site a node's spots belong to: parking.site.id, else one per node."""
-    site = (node.get("parking") or {}).get("site") or {}
-    typ = "OffStreetParking" if site_category(node) == "offStreet" else "OnStreetParking"
-    return entity_id(typ, node["municipality"], site.get("id") or node["device_id"])
+    return entity_id(site_type(node), node["municipality"], _site(node).get("id") or node["device_id"])
+
+
+def sites(fleet):
+    """-> [{"method", "path", "headers", "body"}] for the context broker (NGSI-v2): per
+    municipality one batch creating or updating the parking sites the fleet's spots
+    name in refParkingSite: location (the mean of its nodes'), spot count, spots."""
+    found = {}  # (municipality, site id) -> entity
+    for node in fleet["nodes"]:
+        spots = [entity_id("parking", node["municipality"], eid) for kind, eid in entities(node) if kind == "parking"]
+        if not spots:
+            continue
+        key = (node["municipality"], site_id(node))
+        e = found.setdefault(key, {"id": key[1], "type": site_type(node), "nodes": [], "spots": []})
+        e["nodes"].append(node)
+        e["spots"] += spots
+        if _site(node).get("name"):
+            e["name"] = _site(node)["name"]
+    out = []
+    for muni in sorted({m for m, _ in found}):
+        batch = [_site_entity(e) for (m, _), e in sorted(found.items()) if m == muni]
+        out.append({"method": "POST", "path": "/v2/op/update",
+                    "headers": {"fiware-service": muni, "fiware-servicepath": SERVICE_PATH["parking"],
+                                "Content-Type": "application/json"},
+                    "body": {"actionType": "append", "entities": batch}})
+    return out
+
+
+def _site_entity(e):
+    pts = [_location(n)["coordinates"] for n in e["nodes"]]
+    lon, lat = (round(sum(p[i] for p in pts) / len(pts), 7) for i in (0, 1))
+    ent = {"id": e["id"], "type": e["type"],
+           "location": {"type": "geo:json", "value": {"type": "Point", "coordinates": [lon, lat]}},
+           "totalSpotNumber": {"type": "Number", "value": len(e["spots"])},
+           "occupancyDetectionType": {"type": "StructuredValue", "value": ["singleSpaceDetection"]}}
+    if e["type"] == "OnStreetParking":  # OffStreetParking's schema takes a single spot only
+        ent["refParkingSpot"] = {"type": "Relationship", "value": e["spots"]}
+    if e.get("name"):
+        ent["name"] = {"type": "Text", "value": e["name"]}
+    return ent
 
 
 def requests(fleet):

@@ -187,3 +187,55 @@ def test_the_schemas_refuse_what_the_platform_received_before(published):
             "location": {"type": "Point", "coordinates": [14.5, 46.0]}, "refDevice": "urn:ngsi-ld:Device:x"}
     assert any(e.startswith("refDevice:") for e in ngsi.errors(spot))
     assert any(e.startswith("status:") for e in ngsi.errors(dict(spot, refDevice=["d"], status="6f6e")))
+
+
+def site_entities(fleet):
+    return [e for r in iota.sites(fleet) for e in r["body"]["entities"]]
+
+
+def test_every_spot_names_a_site_the_fleet_tools_create(published):
+    configs, msgs = published
+    fleet = fleet_of(configs, msgs)
+    created = {e["id"]: e for e in site_entities(fleet)}
+    spots = [ent for _, _, ent in entities_of(msgs, provisioned_devices(fleet)) if ent["type"] == "ParkingSpot"]
+    assert spots and {s["refParkingSite"]["value"] for s in spots} <= set(created)
+    for e in created.values():
+        assert not ngsi.errors(ngsi.key_values(e)), e
+
+
+def spot_node(dev, lat, lon, spots, site=None):
+    parking = {"spots": [{"spot": n} for n in spots]}
+    if site:
+        parking["site"] = site
+    return {"device_id": dev, "municipality": MUNI, "apikey": "k", "location": {"lat": lat, "lon": lon},
+            "parking": parking}
+
+
+def test_sites_on_and_off_street_shared_by_nodes_validate():
+    street = {"id": "presernova", "name": "Prešernova cesta"}
+    lot = {"id": "bs4", "name": "P+R Barje", "offstreet": True}
+    fleet = {"nodes": [spot_node("lj-10", 46.05, 14.50, [1, 2], street), spot_node("lj-11", 46.07, 14.52, [1], street),
+                       spot_node("lj-12", 46.03, 14.47, [1, 2, 3], lot), spot_node("lj-13", 46.0, 14.4, [4])]}
+    (req,) = iota.sites(fleet)
+    assert req["path"] == "/v2/op/update" and req["body"]["actionType"] == "append"
+    assert req["headers"]["fiware-service"] == MUNI and req["headers"]["fiware-servicepath"] == "/parking"
+    got = {e["id"]: ngsi.key_values(e) for e in req["body"]["entities"]}
+    for kv in got.values():
+        assert not ngsi.errors(kv), kv
+    shared = got["urn:ngsi-ld:OnStreetParking:ljubljana-presernova"]
+    assert shared["totalSpotNumber"] == 3 and shared["name"] == "Prešernova cesta"
+    assert shared["location"] == {"type": "Point", "coordinates": [14.51, 46.06]}  # between its two nodes
+    assert shared["refParkingSpot"] == ["urn:ngsi-ld:ParkingSpot:ljubljana-lj-10-p1",
+                                        "urn:ngsi-ld:ParkingSpot:ljubljana-lj-10-p2",
+                                        "urn:ngsi-ld:ParkingSpot:ljubljana-lj-11-p1"]
+    assert got["urn:ngsi-ld:OffStreetParking:ljubljana-bs4"]["totalSpotNumber"] == 3
+    assert got["urn:ngsi-ld:OnStreetParking:ljubljana-lj-13"]["totalSpotNumber"] == 1  # no site: its own
+    spots = {d["device_id"]: {s["name"]: s["value"] for s in d["static_attributes"]}
+             for r in iota.requests(fleet) if r["path"] == "/iot/devices" for d in r["body"]["devices"]
+             if d["entity_type"] == "ParkingSpot"}
+    assert spots["lj-12-p3"]["category"] == ["offStreet"]
+    assert spots["lj-12-p3"]["refParkingSite"] == "urn:ngsi-ld:OffStreetParking:ljubljana-bs4"
+    assert {s["refParkingSite"] for s in spots.values()} == set(got)
+    for eid, statics in spots.items():
+        kv = dict(statics, id="urn:ngsi-ld:ParkingSpot:x-" + eid, type="ParkingSpot", status="free")
+        assert not ngsi.errors(kv), kv

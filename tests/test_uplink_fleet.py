@@ -183,6 +183,23 @@ def test_iota_provisioning_follows_the_contract():
     assert aq_types["pm25Count"] == aq_types["co2Max"] == "Number"
 
 
+def test_fleet_sites_creates_the_site_every_spot_refers_to(tmp_path):
+    def run(what):
+        out = tmp_path / (what + ".json")
+        subprocess.run([sys.executable, "-m", "host_tools", "fleet", what, str(INVENTORY), "--secrets", str(SECRETS),
+                        "--out", str(out)], cwd=str(ROOT), check=True, capture_output=True)
+        return json.loads(out.read_text())
+
+    (req,) = run("sites")
+    assert req["path"] == "/v2/op/update" and req["headers"]["fiware-servicepath"] == "/parking"
+    (site,) = req["body"]["entities"]
+    assert site["type"] == "OnStreetParking" and site["totalSpotNumber"]["value"] == 2  # lj-002's two spots
+    assert site["location"]["value"]["coordinates"] == [14.5058, 46.0569]
+    refs = {s["value"] for r in run("iota") if r["path"] == "/iot/devices" for d in r["body"]["devices"]
+            for s in d["static_attributes"] if s["name"] == "refParkingSite"}
+    assert refs == {site["id"]}
+
+
 def test_the_inventory_provision_checks_is_the_fleets(tmp_path):
     # The same files pass provision; each node's MQTT login is what its config says.
     sec = provision.read_secrets(SECRETS)

@@ -42,7 +42,8 @@ SPECS = {
     "duty": "period:p warmup:n sample:p",
     "reject": "window:i ratio:n floor:n",
     "stuck": "seconds:p samples:i",
-    "parking": "spots:[spot] heartbeat:p sample_hz:p " + _LIMITS,
+    "parking": "spots:[spot] site:{site} heartbeat:p sample_hz:p " + _LIMITS,
+    "site": "id:I name:t offstreet:b",  # the platform's parking site (fleet tools only)
     "spot": "spot:i sensor:{mag} ranger:{mag} axes:i baseline:B " + _LIMITS,
     "mag": "type:t i2c:t rate:p gauss:p",
     "traffic": "lanes:[lane] sample_hz:p threshold:n release:n gap:p autocalibrate:n radar_gap:p "
