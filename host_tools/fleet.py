@@ -27,6 +27,7 @@ import os
 import secrets
 import shutil
 import subprocess
+import sys
 
 from . import iota, provision
 from app import fiware  # noqa: E402  (provision puts the firmware on the path)
@@ -148,6 +149,8 @@ def add_arguments(p):
                            help="directory for mosquitto.conf, passwd, acl, credentials.json")
         else:
             w.add_argument("--out", help="write to this file instead of standard output")
+            w.add_argument("--send", metavar="URL", help="POST them there instead (e.g. http://iot-agent:4041 "
+                           "for iota, http://orion:1026 for sites)")
         w.set_defaults(func={"mosquitto": _main_mosquitto, "iota": _main_iota, "sites": _main_sites}[name])
 
 
@@ -176,6 +179,11 @@ def _main_sites(args):
 
 
 def _write(args, requests):
+    if args.send:
+        failed = iota.send(requests, args.send, sys.stdout)
+        if failed:
+            raise SystemExit("fleet: %d of %d requests failed (see above)" % (failed, len(requests)))
+        return
     text = json.dumps(requests, indent=1)
     if args.out:
         with open(args.out, "w") as f:

@@ -9,6 +9,8 @@ missing. The air statistics come from the firmware's own list (app/quality.py).
 NGSI types: Number, Boolean, Text, DateTime (Orion refuses a value that is not an
 ISO 8601 time), StructuredValue (lists and objects).
 """
+import json
+
 from . import provision  # noqa: F401  (puts the firmware on the path)
 from app import fiware, quality  # noqa: E402
 
@@ -196,3 +198,34 @@ def requests(fleet):
             out.append({"method": "POST", "path": "/iot/devices", "headers": headers,
                         "body": {"devices": devices}})
     return out
+
+
+def send(requests, base_url, out):
+    """POST each request to base_url (the agent's north-bound API or the context broker);
+    a line per request on out. -> the number that failed (an entry the agent already
+    has, 409, is not a failure: it is kept as it is)."""
+    import urllib.error
+    import urllib.request
+
+    failed = 0
+    for r in requests:
+        url = base_url.rstrip("/") + r["path"]
+        where = "%s %s %s%s" % (r["method"], r["path"], r["headers"]["fiware-service"],
+                                r["headers"]["fiware-servicepath"])
+        req = urllib.request.Request(url, data=json.dumps(r["body"]).encode(), headers=r["headers"],
+                                     method=r["method"])
+        try:
+            with urllib.request.urlopen(req, timeout=15) as resp:
+                out.write("%s: %d\n" % (where, resp.status))
+        except urllib.error.HTTPError as e:
+            body = e.read().decode("utf-8", "replace")[:300]
+            if e.code == 409:
+                out.write("%s: already there, kept (409 %s); to provision it anew, delete it first\n"
+                          % (where, body))
+            else:
+                failed += 1
+                out.write("%s: FAILED %d %s\n" % (where, e.code, body))
+        except (urllib.error.URLError, OSError) as e:
+            raise SystemExit("fleet: cannot reach %s (%s): is the IoT Agent's north-bound port (4041) "
+                             "or the context broker (1026) there?" % (base_url, getattr(e, "reason", e)))
+    return failed

@@ -9,7 +9,7 @@ import paho.mqtt.client as mqtt
 import pytest
 
 from host_tools import fleet, provision
-from host_tools.broker import Mosquitto
+from host_tools.broker import Mosquitto, free_port
 from host_tools.paths import ROOT
 from host_tools.virtualnode import VirtualNode
 from tests.uplinkhelp import Collector
@@ -198,6 +198,66 @@ def test_fleet_sites_creates_the_site_every_spot_refers_to(tmp_path):
     refs = {s["value"] for r in run("iota") if r["path"] == "/iot/devices" for d in r["body"]["devices"]
             for s in d["static_attributes"] if s["name"] == "refParkingSite"}
     assert refs == {site["id"]}
+
+
+class NorthBound:
+    """A stand-in for the agent's north-bound API: records each request, answers `status(path)`."""
+
+    def __init__(self, status):
+        import http.server
+        import threading
+
+        self.got = []
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                outer.got.append({"method": "POST", "path": self.path, "body": body,
+                                  "headers": {k: self.headers[k] for k in
+                                              ("fiware-service", "fiware-servicepath", "Content-Type")}})
+                code = status(self.path)
+                self.send_response(code)
+                self.end_headers()
+                self.wfile.write(b'{"name": "DUPLICATE_GROUP"}' if code == 409 else b"")
+
+            def log_message(self, *a):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def fleet_cli(*args):
+    return subprocess.run([sys.executable, "-m", "host_tools", "fleet", *args, str(INVENTORY), "--secrets", str(SECRETS)],
+                          cwd=str(ROOT), capture_output=True, text=True)
+
+
+def test_fleet_sends_what_it_prints_and_says_what_failed():
+    printed = json.loads(fleet_cli("iota").stdout)
+    agent = NorthBound(lambda path: 409 if path == "/iot/groups" else 201)  # groups there from a former run
+    try:
+        proc = fleet_cli("iota", "--send", agent.url)
+        assert proc.returncode == 0, proc.stderr
+        assert agent.got == printed
+        assert "POST /iot/groups ljubljana/devices: already there, kept" in proc.stdout
+        assert "POST /iot/devices ljubljana/parking: 201" in proc.stdout
+    finally:
+        agent.close()
+    orion = NorthBound(lambda path: 400)
+    try:
+        proc = fleet_cli("sites", "--send", orion.url)
+        assert proc.returncode != 0 and "1 of 1 requests failed" in proc.stderr
+        assert "POST /v2/op/update ljubljana/parking: FAILED 400" in proc.stdout
+    finally:
+        orion.close()
+    proc = fleet_cli("iota", "--send", "http://127.0.0.1:%d" % free_port())
+    assert proc.returncode != 0 and "cannot reach" in proc.stderr and "4041" in proc.stderr
 
 
 def test_the_inventory_provision_checks_is_the_fleets(tmp_path):
