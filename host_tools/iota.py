@@ -4,7 +4,7 @@
 with its NGSI type and unit (UN/CEFACT common code). The agent forwards a key it
 does not know as `Text`, whatever its JSON type (FIWARE contract), so a key the
 node sends must be here: tests replay the real recordings and fail on any key
-missing. The air statistics come from the firmware's own list (app/quality.py).
+missing. The air statistics come from the firmware's own list (app/quality.py ORDER).
 
 NGSI types: Number, Boolean, Text, DateTime (Orion refuses a value that is not an
 ISO 8601 time), StructuredValue (lists and objects).
@@ -27,7 +27,7 @@ AIR_UNITS = {"pm1": "GQ", "pm25": "GQ", "pm10": "GQ", "temperature": "CEL", "rel
 
 def _air():
     out = [("dateObserved", "DateTime", None)]
-    for name in quality.ORDER:  # app/quality.py Channel.encode: mean, Min, Max, Count
+    for name in quality.ORDER:  # app/rec_air.py expand: mean, Min, Max, Count
         unit = AIR_UNITS[name]
         out += [(name, "Number", unit), (name + "Min", "Number", unit), (name + "Max", "Number", unit),
                 (name + "Count", "Number", None)]
@@ -39,15 +39,15 @@ UPLINK = [("seq", "Number", None), ("timeAdjusted", "Boolean", None), ("timeUnsy
 
 # (key, NGSI type, unitCode or None) per kind; TimeInstant is the agent's own (DateTime).
 ATTRIBUTES = {
-    "device": [  # app/health.py, and the status topic (app/fiware.py status_topic)
+    "device": [  # app/rec_health.py, and the status topic (app/fiware.py status_topic)
         ("deviceState", "Text", None), ("dateLastValueReported", "DateTime", None),
         ("uplink", "Text", None), ("uptime", "Number", "SEC"), ("freeHeap", "Number", "AD"),
         ("backlog", "Number", None), ("dropped", "Number", None), ("resetCause", "Text", None),
         ("firmwareVersion", "Text", None), ("timeSync", "Text", None), ("rssi", "Number", "2N"),
         ("lastError", "Text", None)] + UPLINK,
-    "air": _air() + UPLINK,  # app/air.py
-    "parking": [("status", "Text", None)] + UPLINK,  # app/parking.py
-    "traffic": [  # app/lane.py; dateObserved is the interval "start/end": Text, not DateTime
+    "air": _air() + UPLINK,  # app/rec_air.py
+    "parking": [("status", "Text", None)] + UPLINK,  # app/rec_parking.py
+    "traffic": [  # app/rec_lane.py; dateObserved is the interval "start/end": Text, not DateTime
         ("laneId", "Number", None), ("intensity", "Number", None), ("occupancy", "Number", "C62"),
         ("dateObserved", "Text", None), ("dateObservedFrom", "DateTime", None),
         ("dateObservedTo", "DateTime", None), ("averageVehicleSpeed", "Number", "KMH"),
