@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 
+from host_tools import iota
 from host_tools.virtualnode import VirtualNode
 from tests.uplinkhelp import Collector, readings
 
@@ -37,6 +38,8 @@ def test_a_hung_node_is_reset_and_a_crash_loop_waits_in_safe_mode(broker, tmp_pa
     (report,) = [o for t, o in readings(msgs) if "safeMode" in o]
     assert report["safeMode"] is True and report["resets"] == 4 and report["resetCause"] == "watchdog"
     assert report["firmwareVersion"]
+    provisioned = {k for k, _, _ in iota.ATTRIBUTES["device"]}
+    assert set(report) - {"seq"} <= provisioned  # the agent would store the rest as Text
     rc, out = boot(node)  # a power cycle gives it a fresh try (a street light's dusk)
     assert rc == -9 and "safe mode" not in out
     board_json.write_text(good_board)  # the fix
