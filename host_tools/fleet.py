@@ -1,14 +1,12 @@
 """`fleet`: broker credentials, ACL and IoT Agent provisioning for a fleet of nodes.
 
-It reads the same inventory (CSV) and secrets file (JSON) as `provision`,
-through provision's reader, so every node is the config the node itself runs
+It reads the same fleet description as `provision` (types, inventory, secrets;
+host_tools/inventory.py), so every node is the config the node itself runs
 (checked by the one schema). What the fleet adds comes from the secrets file:
 
     {"agent": {"user": "iota", "password": "..."},          # the IoT Agent's MQTT login
      "default": {...}, "<municipality>": {...},
-     "<device_id>": {"broker": {"password": "..."},           # the node's MQTT password
-                     "parking": {"spots": [{"spot": 1}, {"spot": 2}]},
-                     "traffic": {"lanes": [{"lane": 1}]}}}
+     "<device_id>": {"broker": {"password": "..."}}}          # the node's MQTT password
 
 A node logs in to the broker as its `broker.user` (provision sets it to the
 device id unless the secrets say otherwise); each node needs a user of its own.
@@ -17,14 +15,15 @@ credentials.json). Entities follow firmware/app/fiware.py: `<id>` Device,
 `<id>-aq` AirQualityObserved, `<id>-p<n>` ParkingSpot, `<id>-l<n>`
 TrafficFlowObserved; one IoT Agent service per municipality.
 
-    smartnode fleet mosquitto INVENTORY.csv --secrets SECRETS.json --out DIR   # DIR/mosquitto.conf, passwd, acl
-    smartnode fleet iota INVENTORY.csv --secrets SECRETS.json [--out FILE]     # the agent's requests
+    smartnode fleet mosquitto INVENTORY.csv --types TYPES.json --secrets SECRETS.json --out DIR  # DIR/mosquitto.conf, passwd, acl
+    smartnode fleet iota INVENTORY.csv --types TYPES.json --secrets SECRETS.json [--out FILE]    # the agent's requests
 """
 import json
 import os
 import secrets
 import shutil
 import subprocess
+import sys
 
 from . import provision
 from app import fiware  # noqa: E402  (provision puts the firmware on the path)
@@ -61,14 +60,16 @@ class FleetError(ValueError):
     pass
 
 
-def load(inventory, secrets_path=None):
+def load(inventory, secrets_path=None, types_path=None, warn=None):
     """-> {"agent": {user, password}, "nodes": [config, ...]}; FleetError naming what is wrong."""
     try:
-        sec = provision.read_secrets(secrets_path)
-        nodes = [cfg for cfg, _ in provision.read_inventory(inventory, sec).values()]
-    except (provision.InventoryError, OSError) as e:
+        described = provision.inventory.load(inventory, secrets_path, types_path)
+    except provision.InventoryError as e:
         raise FleetError("fleet: %s" % e)
-    fleet = {"agent": sec.get("agent") or {}, "nodes": nodes}
+    for w in described.warnings if warn else ():
+        warn(w)
+    nodes = [cfg for cfg, _ in described.nodes.values()]
+    fleet = {"agent": described.secrets.get("agent") or {}, "nodes": nodes}
     check(fleet)
     return fleet
 
@@ -250,6 +251,7 @@ def add_arguments(p):
         w = sub.add_parser(name, help=helptext)
         w.add_argument("inventory", help="the fleet inventory CSV (as for provision)")
         w.add_argument("--secrets", help="secrets JSON (as for provision, plus the agent's login)")
+        w.add_argument("--types", help="node types JSON (as for provision)")
         if name == "mosquitto":
             w.add_argument("--out", required=True,
                            help="directory for mosquitto.conf, passwd, acl, credentials.json")
@@ -264,7 +266,8 @@ def main(args):
 
 def _load(args):
     try:
-        return load(args.inventory, args.secrets)
+        return load(args.inventory, args.secrets, args.types,
+                    warn=lambda w: print("fleet: warning: %s" % w, file=sys.stderr))
     except FleetError as e:
         raise SystemExit(str(e))
 

@@ -19,6 +19,7 @@ from tests.uplinkhelp import Collector
 ROOT = paths.ROOT
 INVENTORY = ROOT / "host_tools" / "data" / "fleet-example.csv"
 SECRETS = ROOT / "host_tools" / "data" / "fleet-example-secrets.json"
+TYPES = ROOT / "host_tools" / "data" / "fleet-example-types.json"
 
 
 def smartnode(*args, **kw):
@@ -35,7 +36,7 @@ def one_paragraph(text):
 def test_a_closed_pipe_ends_the_command_quietly():
     # `smartnode ... | head`: the reader goes away before the command has written.
     proc = subprocess.Popen([sys.executable, "-m", "host_tools", "fleet", "iota", str(INVENTORY),
-                             "--secrets", str(SECRETS)], cwd=str(ROOT),
+                             "--secrets", str(SECRETS), "--types", str(TYPES)], cwd=str(ROOT),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     proc.stdout.close()
     err = proc.stderr.read().decode()
