@@ -1,11 +1,14 @@
 """Which sensors the firmware reads, and where each is wired on a board.
 
 A node's config names sensors; their buses come from the board profile
-(boards/<name>.json): "sensors" maps a sensor to its wiring ({"uart": "pm"},
-{"i2c": "main"}), "uarts"/"i2c" are the buses, "inputs" the presence inputs.
-fill() completes a config from the profile and names, for each sensor the
-board cannot carry, the field, the board and what would do.
+(boards/<name>.json, host_tools/boards.py): "sensors" maps a sensor to its
+wiring ({"uart": "pm"}, {"i2c": "main"}), "uarts"/"i2c" are the buses, "inputs"
+the presence inputs. A magnetometer or ranger without a "sensors" entry goes
+on the board's I2C bus when it has exactly one. fill() completes a config from
+the profile and names, for each sensor the board cannot carry, the field, the
+board and what would do.
 """
+from . import boards
 
 # sensor -> the bus it needs, for the pipeline that reads it (firmware/app/air_sources.py,
 # magsensor.py, traffic.py)
@@ -78,8 +81,10 @@ class Wiring:
             return
         wired = self._wired(sensor)
         if not isinstance(wired, dict) or kind not in wired:
-            self._missing(field, sensor, kind)
-            return
+            if kind != "i2c" or sensor in AIR or len(self.buses("i2c")) != 1:
+                self._missing(field, sensor, kind)
+                return
+            wired = {"i2c": self.buses("i2c")[0]}  # an I2C part shares the one bus
         for k, v in wired.items():
             if k not in spec:
                 spec[k] = v
@@ -96,6 +101,8 @@ class Wiring:
                         self.err(field, why)
                 elif isinstance(spec, dict):
                     self._part(spec, field, name, AIR[name])
+            for msg in boards.clashes(self.profile, [n for n in air["sensors"] if n in AIR]):
+                self.err("air.sensors", msg)
         parking = cfg.get("parking")
         if isinstance(parking, dict) and isinstance(parking.get("spots"), list):
             for i, spot in enumerate(parking["spots"]):
@@ -136,7 +143,9 @@ class Wiring:
                     lane["radar"] = wired["uart"]
                     self.set(field + ".radar")
                 else:
-                    self._missing(field + ".radar", radar, "uart")
+                    self.err(field + ".radar", "board %s has no wiring for %s: name the UART it is on, \"radar\": "
+                             "\"<uart>\" (UART buses on %s: %s)" % (self.board, radar, self.board,
+                                                                   ", ".join(self.buses("uart")) or "none"))
             else:
                 self._bus(field + ".radar", "uart", radar)
         inputs = self.profile.get("inputs") or {}

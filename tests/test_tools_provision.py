@@ -94,13 +94,14 @@ def test_the_example_fleet_is_an_air_parking_and_traffic_fleet():
     assert lamp["air"] == {"sensors": {"sds011": {"uart": "pm"}}}
     assert lamp["parking"]["spots"] == [{"spot": 1, "sensor": {"type": "qmc5883l", "i2c": "main"}},
                                         {"spot": 2, "ranger": {"type": "vl53l1x", "i2c": "main"}}]
-    assert lamp["traffic"]["lanes"] == [{"lane": 1, "magnetometer": {"type": "lis3mdl", "i2c": "main"}}]
+    assert lamp["traffic"]["lanes"] == [{"lane": 1, "presence": ["loop1", "loop2"], "spacing_m": 4.5}]
     assert lamp["location"] == {"lat": 46.0569, "lon": 14.5058} and lamp["interval"] == 300
     assert lamp["broker"] == {"host": "mqtt.example.org", "port": 1883, "user": "lj-002", "password": "pw-002"}
     assert lamp["wifi"] == {"ssid": "city-iot", "password": "wifi-secret"}
     station = fleet.nodes["lj-001"][0]
     assert station["air"]["duty"] == {"warmup": 30, "sample": 10, "period": 600}  # the row's override column
-    assert set(station["air"]["sensors"]) == {"sds011", "bme280"} and "parking" not in station
+    assert station["air"]["sensors"] == {"sds011": {"uart": "pm"}, "bme280": {"i2c": "main"}}
+    assert "parking" not in station
     lab = fleet.nodes["lab-1"][0]
     assert lab["board"] == "unix-sim" and lab["traffic"]["lanes"][0]["presence"] == ["loop1", "loop2"]
     assert fleet.lines == {"lj-001": 2, "lj-002": 3, "lab-1": 4}
@@ -205,14 +206,14 @@ def test_column_and_file_shape_errors(tmp_path):
 
 def test_a_sensor_the_board_does_not_wire_is_named_with_what_would_do(tmp_path):
     header = "device_id,municipality,board,lat,lon,broker,apikey,sensors\n"
-    rows = ["lj-1,ljubljana,esp32-devkitc,46.05,14.5,h,k,pms5003",
+    rows = ["lj-1,ljubljana,unix-sim,46.05,14.5,h,k,pms5003",
             "lj-2,ljubljana,esp32-devkitc,46.05,14.5,h,k,qmc5883l",
             "lj-3,ljubljana,esp32-devkitc,46.05,14.5,h,k,dht22",
             "lj-4,ljubljana,unix-sim,46.05,14.5,h,k,bme280"]
     msg = refused(*example(tmp_path, header + "\n".join(rows) + "\n"))
-    assert ("fleet.csv line 2 (device lj-1): air.sensors.pms5003: board esp32-devkitc has no wiring for pms5003 "
+    assert ("fleet.csv line 2 (device lj-1): air.sensors.pms5003: board unix-sim has no wiring for pms5003 "
             "(it wires: sds011): choose a board that carries it, or give its bus here, {\"uart\": \"<bus>\"} "
-            "(UART buses on esp32-devkitc: pm)") in msg
+            "(UART buses on unix-sim: pm)") in msg
     assert ('fleet.csv line 3 (device lj-2): sensors: qmc5883l reads parking spots or traffic lanes: say which '
             'in the node\'s type, e.g. "parking": {"spots": [{"spot": 1, "sensor": {"type": "qmc5883l"}}') in msg
     assert "line 4 (device lj-3): sensors: the firmware reads a DHT22 only from recordings" in msg
@@ -224,8 +225,13 @@ def test_a_sensor_the_board_does_not_wire_is_named_with_what_would_do(tmp_path):
     msg = refused(*example(tmp_path, row, {}, types))
     assert "air.sensors.bme280.i2c: board esp32-devkitc has no I2C bus 'aux' (its I2C buses: main)" in msg
     assert "parking.spots[0]: no sensor: give it one, e.g. {\"spot\": 1, \"sensor\": {\"type\": \"qmc5883l\"}}" in msg
-    assert "traffic.lanes[0].radar: board esp32-devkitc has no wiring for ops243" in msg
-    assert "traffic.lanes[0].presence: board esp32-devkitc has no presence input 'loop9' (its inputs: none)" in msg
+    assert ('traffic.lanes[0].radar: board esp32-devkitc has no wiring for ops243: name the UART it is on, '
+            '"radar": "<uart>" (UART buses on esp32-devkitc: aux, pm)') in msg
+    assert ("traffic.lanes[0].presence: board esp32-devkitc has no presence input 'loop9' "
+            "(its inputs: doppler, loop1, loop2)") in msg
+    row = "device_id,municipality,board,lat,lon,broker,apikey,sensors\nlj-6,lj,esp32-c3-devkitm,46,14,h,k,sds011;sps30\n"
+    assert ("line 2 (device lj-6): air.sensors: sds011 and sps30 share one connector on esp32-c3-devkitm: "
+            "fit one of them") in refused(*example(tmp_path, row, {}))
 
 
 def test_every_sensor_the_firmware_reads_is_provisioned_from_a_board_that_wires_it(tmp_path, monkeypatch):
@@ -235,28 +241,29 @@ def test_every_sensor_the_firmware_reads_is_provisioned_from_a_board_that_wires_
     mag = (ROOT / "firmware" / "app" / "magsensor.py").read_text()
     assert set(re.findall(r'kind == "(\w+)"', mag)) | {"qmc5883l"} == set(wiring.MAGNETOMETERS)
     assert set(re.findall(r'kind != "(\w+)"', mag)) == set(wiring.RANGERS)
+    # Each air sensor from the `sensors` column, its bus from the shipped profile.
+    rows = "".join("lj-%s,lj,esp32-devkitc,46,14,h,k,%s\n" % (s, s) for s in wiring.AIR)
+    nodes = inventory.load(*example(tmp_path, "device_id,municipality,board,lat,lon,broker,apikey,sensors\n" + rows,
+                                    {})).nodes
+    assert {s: nodes["lj-" + s][0]["air"]["sensors"][s] for s in wiring.AIR} == {
+        "sds011": {"uart": "pm"}, "pms5003": {"uart": "pm", "set_pin": 4}, "sps30": {"uart": "aux"},
+        "bme280": {"i2c": "main"}, "scd4x": {"i2c": "main"}}
+    # Spots and lanes from a type; a board that wires the radar by name.
     boards_dir = tmp_path / "boards"
     shutil.copytree(paths.BOARDS, boards_dir)
     board = json.loads((boards_dir / "esp32-devkitc.json").read_text())
-    board["uarts"]["radar"] = {"id": 1, "baud": 19200, "tx": 26, "rx": 27}
-    board["inputs"] = {"loop1": {"pin": 34}, "loop2": {"pin": 35}}
-    board["sensors"] = {s: {bus: {"uart": "pm", "i2c": "main"}[bus]} for s, bus in wiring.AIR.items()}
-    board["sensors"].update({s: {"i2c": "main"} for s in wiring.MAGNETOMETERS + wiring.RANGERS})
-    board["sensors"]["ops243"] = {"uart": "radar"}
-    (boards_dir / "full.json").write_text(json.dumps(board))
+    board["sensors"]["ops243"] = {"uart": "aux"}
+    (boards_dir / "radar-kit.json").write_text(json.dumps(board))
     monkeypatch.setattr(paths, "BOARDS", boards_dir)
-    types = {"all": {"air": {"sensors": {s: {} for s in wiring.AIR}},
-                     "parking": {"spots": [{"spot": i + 1, "sensor": {"type": m}} for i, m in enumerate(wiring.MAGNETOMETERS)]
-                                 + [{"spot": 9, "ranger": {}}]},
+    types = {"all": {"parking": {"spots": [{"spot": i + 1, "sensor": {"type": m}}
+                                           for i, m in enumerate(wiring.MAGNETOMETERS)] + [{"spot": 9, "ranger": {}}]},
                      "traffic": {"lanes": [{"lane": 1, "radar": "ops243"}, {"lane": 2, "presence": ["loop1", "loop2"]},
-                                           {"lane": 3, "magnetometer": {"type": "hmc5883l"}}]}}}
-    row = "device_id,type,municipality,board,lat,lon,broker,apikey\nlj-1,all,lj,full,46,14,h,k\n"
+                                           {"lane": 3, "magnetometer": {"type": "hmc5883l"}}, {"lane": 4, "radar": "aux"}]}}}
+    row = "device_id,type,municipality,board,lat,lon,broker,apikey\nlj-1,all,lj,radar-kit,46,14,h,k\n"
     cfg = inventory.load(*example(tmp_path, row, {}, types)).nodes["lj-1"][0]
-    assert cfg["air"]["sensors"] == {"sds011": {"uart": "pm"}, "pms5003": {"uart": "pm"}, "sps30": {"uart": "pm"},
-                                     "bme280": {"i2c": "main"}, "scd4x": {"i2c": "main"}}
     assert [s.get("sensor") or s.get("ranger") for s in cfg["parking"]["spots"]] == [
         {"type": m, "i2c": "main"} for m in wiring.MAGNETOMETERS] + [{"type": "vl53l1x", "i2c": "main"}]
-    assert [ln.get("radar") for ln in cfg["traffic"]["lanes"]] == ["radar", None, None]
+    assert [ln.get("radar") for ln in cfg["traffic"]["lanes"]] == ["aux", None, None, "aux"]
     assert cfg["traffic"]["lanes"][2]["magnetometer"] == {"type": "hmc5883l", "i2c": "main"}
 
 
