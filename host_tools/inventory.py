@@ -189,7 +189,9 @@ def value(kind, text):
 
 
 def _items(spec):
-    return dict(item.rstrip("!").split(":", 1) for item in schema.SPECS[spec].split())
+    """{key: kind} of a schema object, a number's range left out: "p(1,86400)" -> "p"."""
+    return {k: re.sub(r"\(.*\)", "", kind) for k, kind in
+            (item.rstrip("!").split(":", 1) for item in schema.SPECS[spec].split())}
 
 
 def parse_path(column):

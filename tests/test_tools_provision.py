@@ -151,8 +151,8 @@ def test_a_file_that_is_not_utf8_is_refused_with_how_to_save_it(tmp_path):
 def test_override_columns_reach_every_kind_of_field(tmp_path):
     header, lamp = EXAMPLE[0].read_text().splitlines()[0], EXAMPLE[0].read_text().splitlines()[2]
     text = (header + ",parking.spots[0].baseline,broker.keepalive,display.enabled,traffic.lanes[0].axes,"
-            "parking.spots[1].ranger.i2c,apikey.device,ntp.server\n"
-            + lamp + ',"[120,-40,300]",30,FALSE,1,main,kd2,pool.ntp.org\n')
+            "parking.spots[1].ranger.i2c,apikey.device,ntp.server,traffic.lanes[0].spacing_m\n"
+            + lamp + ',"[120,-40,300]",30,FALSE,1,main,kd2,pool.ntp.org,3.5\n')
     inv, sec, typ = example(tmp_path, spreadsheet(text, bom=False))
     cfg = inventory.load(inv, sec, typ).nodes["lj-002"][0]
     assert cfg["parking"]["spots"][0]["baseline"] == [120, -40, 300]
@@ -160,6 +160,7 @@ def test_override_columns_reach_every_kind_of_field(tmp_path):
     assert cfg["broker"]["keepalive"] == 30 and cfg["display"] == {"enabled": False}
     assert cfg["traffic"]["lanes"][0]["axes"] == 1 and cfg["apikey"]["device"] == "kd2"
     assert cfg["ntp"] == {"server": "pool.ntp.org"}
+    assert cfg["traffic"]["lanes"][0]["spacing_m"] == 3.5  # written 3,5 by the spreadsheet
     # the type is not changed for the other nodes
     assert "baseline" not in inventory.load(*EXAMPLE).nodes["lj-002"][0]["parking"]["spots"][0]
 
@@ -178,7 +179,7 @@ def test_errors_name_the_file_the_line_or_section_and_the_field(tmp_path):
     lines = msg.splitlines()
     # a typo in the secrets file or a type is said once, naming that file, never a CSV line
     assert lines.count("secrets.json section 'default': wifi.pasword: unknown field (known: password, ssid)") == 1
-    assert lines.count("types.json type 'air-station': air.duty.warmup: a number >= 0") == 1
+    assert len([ln for ln in lines if ln.startswith("types.json type 'air-station': air.duty.warmup: a number")]) == 1
     assert not [ln for ln in lines if "fleet.csv" in ln and ("pasword" in ln or "warmup" in ln)]
     assert "fleet.csv line 5 (device lj-003): location.lat: degrees from -90 to 90 (WGS 84)" in lines
     assert ("fleet.csv line 6 (device lj-004): type: 'street-lmap' is not in types.json "
