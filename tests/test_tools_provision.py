@@ -151,8 +151,8 @@ def test_a_file_that_is_not_utf8_is_refused_with_how_to_save_it(tmp_path):
 def test_override_columns_reach_every_kind_of_field(tmp_path):
     header, lamp = EXAMPLE[0].read_text().splitlines()[0], EXAMPLE[0].read_text().splitlines()[2]
     text = (header + ",parking.spots[0].baseline,broker.keepalive,display.enabled,traffic.lanes[0].axes,"
-            "parking.spots[1].ranger.i2c,apikey.device,ntp.server,traffic.lanes[0].spacing_m\n"
-            + lamp + ',"[120,-40,300]",30,FALSE,1,main,kd2,pool.ntp.org,3.5\n')
+            "parking.spots[1].ranger.i2c,apikey.device,ntp.server,traffic.lanes[0].spacing_m,parking.site.id\n"
+            + lamp + ',"[120,-40,300]",30,FALSE,1,main,kd2,pool.ntp.org,3.5,presernova\n')
     inv, sec, typ = example(tmp_path, spreadsheet(text, bom=False))
     cfg = inventory.load(inv, sec, typ).nodes["lj-002"][0]
     assert cfg["parking"]["spots"][0]["baseline"] == [120, -40, 300]
@@ -161,6 +161,7 @@ def test_override_columns_reach_every_kind_of_field(tmp_path):
     assert cfg["traffic"]["lanes"][0]["axes"] == 1 and cfg["apikey"]["device"] == "kd2"
     assert cfg["ntp"] == {"server": "pool.ntp.org"}
     assert cfg["traffic"]["lanes"][0]["spacing_m"] == 3.5  # written 3,5 by the spreadsheet
+    assert cfg["parking"]["site"] == {"id": "presernova"} and cfg["parking"]["heartbeat"] == 600
     # the type is not changed for the other nodes
     assert "baseline" not in inventory.load(*EXAMPLE).nodes["lj-002"][0]["parking"]["spots"][0]
 
