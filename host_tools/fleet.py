@@ -27,7 +27,7 @@ import shutil
 import subprocess
 import sys
 
-from . import iota, provision
+from . import iota, paths, provision
 from app import fiware  # noqa: E402  (provision puts the firmware on the path)
 
 class FleetError(ValueError):
@@ -156,7 +156,12 @@ def add_arguments(p):
 
 
 def main(args):
-    args.func(args)
+    try:
+        args.func(args)
+    except OSError as e:
+        if not e.filename:
+            raise
+        raise SystemExit("fleet: cannot write %s" % paths.unwritable(e.filename, e))
 
 
 def _load(args):
