@@ -39,6 +39,8 @@ COMMANDS = ("ping", "reboot", "interval", "calibrate", "config")
 ATTRIBUTES = {
     "device": [("deviceState", "Text", None), ("uplink", "Text", None), ("uptime", "Number", "SEC"),
                ("freeHeap", "Number", "AD"), ("rssi", "Number", "2N"), ("backlog", "Number", None),
+               ("backlogDays", "Number", "DAY"), ("logUsed", "Number", "P1"),
+               ("logNearlyFull", "Boolean", None),
                ("dropped", "Number", None), ("resetCause", "Text", None),
                ("firmwareVersion", "Text", None), ("timeSync", "Text", None),
                ("lastError", "Text", None), ("dateLastValueReported", "DateTime", None),

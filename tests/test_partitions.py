@@ -63,7 +63,7 @@ def test_layout_fits_the_flash_and_keeps_micropython_partitions(mb):
     assert end == mb * 1024 * 1024
     log = by["smartlog"]
     assert log[1] == 1 and log[4] >= 512 * 1024
-    assert by["vfs"][2] == 0x81 and by["vfs"][4] >= 1024 * 1024
+    assert by["vfs"][2] == 0x81 and by["vfs"][4] >= 2 * partitions.BUNDLE_BLOCKS * 4096  # two bundles
     assert partitions.has_log_partition(partitions.table_bin(mb))
 
 
@@ -74,3 +74,28 @@ def test_corrupt_tables_and_unknown_sizes_are_refused():
         partitions.parse_bin(bytes(blob))
     with pytest.raises(ValueError, match="MiB"):
         partitions.table_csv(3)
+
+
+def test_the_filesystem_keeps_room_for_two_bundles_and_the_log_gets_the_rest(tmp_path):
+    """The bundle `smartnode build` makes, copied twice onto MicroPython's own LittleFS
+    (as deploy stages an update), fits what partitions.py reserves for it; the log
+    partition is the rest of the flash on every size."""
+    import json
+    import subprocess
+    from host_tools import build, mp, paths
+    build.build("esp32-devkitc", tmp_path / "bundle")
+    out = mp.run(["-X", "heapsize=16M", str(paths.ROOT / "tests" / "lfs_bundle.py"),
+                  str(tmp_path / "bundle")], capture_output=True, text=True, check=True).stdout
+    blocks = json.loads(out)
+    per_bundle = blocks["next"] - blocks["cur"]
+    assert blocks["next"] - blocks["empty"] <= partitions.BUNDLES * partitions.BUNDLE_BLOCKS, (
+        "the bundle now takes %d LittleFS blocks: raise BUNDLE_BLOCKS in host_tools/partitions.py "
+        "(the log partition shrinks) and the README's table" % per_bundle)
+    fs = partitions.FS_BLOCKS
+    assert fs * (1 - partitions.SPARE) >= partitions.BUNDLES * partitions.BUNDLE_BLOCKS + partitions.FILES_BLOCKS
+    for mb in (4, 8, 16, 32):
+        by = {p[0]: p for p in partitions.layout(mb)}
+        assert by["vfs"][4] == fs * 4096
+        assert by["smartlog"][3] + by["smartlog"][4] == by["vfs"][3]
+        assert by["vfs"][3] + by["vfs"][4] == mb * 1024 * 1024
+        assert by["smartlog"][4] % 4096 == 0 and by["smartlog"][4] >= 1280 * 1024

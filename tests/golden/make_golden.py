@@ -12,6 +12,12 @@ applied there), never from the code under test:
 
     .venv/bin/python tests/golden/make_golden.py            # all
     .venv/bin/python tests/golden/make_golden.py pems-300   # one (health: the Device readings)
+
+records-v1.jsonl holds records of the first compact layouts (version 1) with what
+that firmware published for them; it was made on main at b600d71 so:
+
+    git archive b600d71 firmware | tar -x -C /tmp/v1
+    MICROPYPATH=/tmp/v1/firmware micropython tests/golden/records_v1.py > tests/golden/records-v1.jsonl
 """
 import gzip
 import subprocess
