@@ -57,6 +57,7 @@ class Shell:
         self.health_key = fiware.key(cfg, "device", cfg["device_id"])
         h = cfg.get("health") or {}
         self.health.interval = h.get("interval", 300)
+        self.uplink.window = cfg["broker"].get("window", 8)
 
     def sense(self, t):
         if self._unsynced and self.clock.synced:
