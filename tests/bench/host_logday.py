@@ -110,6 +110,9 @@ def main():
     print("node.log_bytes_per_day.baseline %d bytes" % day["baseline_bytes"])
     print("node.log_bytes_per_day.ratio %.3f x" % (day["bytes"] / day["baseline_bytes"]))
     print("node.readings_per_day %d readings" % day["readings"])
+    # Every sector filled is erased once when the ring comes back to it.
+    print("log.erases_per_day %.1f erases" % (day["bytes"] / (SECTOR - 76)))
+    print("log.erases_per_day.baseline %.1f erases" % (day["baseline_bytes"] / (SECTOR - 76)))
     print("log.days_held %.1f days" % held["days_held"])
     print("log.days_held.baseline %.2f days" % held["days_held_baseline"])
     print("log.days_held.ratio %.1f x" % (held["days_held"] / held["days_held_baseline"]))
