@@ -36,13 +36,15 @@ APP_SIZES = {4: 0x1F0000, 8: 0x300000, 16: 0x300000, 32: 0x300000}
 
 # The filesystem ("vfs", LittleFS) gets what it needs; the log gets the rest of the flash.
 # It needs, in 4 KiB blocks:
-BUNDLE_BLOCKS = 77  # one application bundle from `smartnode build`: 62 .mpy files, and
-                    # LittleFS gives each file its own blocks (measured 2026-11-29 with
-                    # MicroPython's LittleFS; tests/test_partitions.py measures it again)
+BUNDLE_BLOCKS = 77  # one application bundle from `smartnode build` when this was sized
+                    # (2026-11-29): 62 .mpy files, and LittleFS gives each file its own
+                    # blocks; tests/test_partitions.py measures it again
 BUNDLES = 2  # the running version and a staged update (host_tools/deploy.py)
 FILES_BLOCKS = 12  # boot.py, main.py, board.json, config.json and its .last/.good copies,
                    # baselines.json, keys.json, TLS ca/cert/key, one temp file of a rewrite
-SPARE = 0.10  # free room for LittleFS's copy-on-write and wear levelling, and some growth
+SPARE = 0.10  # free: half for the bundle's growth (a table that changes costs a reflash and
+              # the log), half that LittleFS always keeps for copy-on-write and wear levelling
+FS_MIN_FREE = 0.05
 FS_BLOCKS = -(-(BUNDLES * BUNDLE_BLOCKS + FILES_BLOCKS) * 100 // int(100 - 100 * SPARE))
 
 
