@@ -144,7 +144,7 @@ class Board:
         return FramePanel(spec.get("width", 128), spec.get("height", 64))
 
     def now(self):
-        return time.time() + _EPOCH
+        return int(time.time()) + _EPOCH  # whole seconds, as the ESP32 port gives
 
     def log_device(self, cfg):
         """An emulated NOR region, kept in a file so the log survives restarts.
