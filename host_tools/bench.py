@@ -26,8 +26,9 @@ def main(args=None):
             proc = subprocess.run(cmd, cwd=str(paths.ROOT), stdout=subprocess.PIPE,
                                   stderr=subprocess.PIPE, text=True)
         else:
-            proc = mp.run([str(script)], build="esp32", cwd=str(paths.ROOT), stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, text=True)
+            # A heap as big as the standard build's: the log bench emulates a 512 KiB partition in RAM.
+            proc = mp.run(["-X", "heapsize=8M", str(script)], build="esp32", cwd=str(paths.ROOT),
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         sys.stdout.write(proc.stdout)
         sys.stdout.flush()
         bad = [ln for ln in proc.stdout.splitlines() if not FIGURE.match(ln)]
