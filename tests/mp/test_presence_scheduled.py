@@ -4,11 +4,11 @@
 # edges late and drops those beyond the queue.  The lane must say so in
 # dataQuality and publish no speed from such edges; on time, it times them.
 import _thread
-import json
 import time
 
 from app import traffic
 from app.board_unix import Board
+from mptest import readings
 
 SPEED = 20  # m/s: 72 km/h over loops 4 m apart, 200 ms from loop to loop
 
@@ -18,7 +18,7 @@ def lane_on_sim_pins():
     out = []
     cfg = {"device_id": "s", "apikey": "k", "interval": 60,
            "traffic": {"lanes": [{"lane": 1, "presence": ["a", "b"], "spacing_m": 4.0}]}}
-    p = traffic.build(cfg, board, lambda key, obj: out.append(json.loads(obj)))
+    p = traffic.build(cfg, board, readings(out))
     return board, p, out
 
 
