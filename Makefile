@@ -3,7 +3,7 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-DEBS := mosquitto mosquitto-clients openssl build-essential libffi-dev pkg-config libmbedtls-dev quilt dpkg-dev
+DEBS := mosquitto mosquitto-clients openssl build-essential libffi-dev pkg-config libmbedtls-dev quilt dpkg-dev gcc-multilib
 
 .PHONY: all deps venv micropython vendor setup test demo bench clean
 
@@ -29,6 +29,7 @@ vendor: venv
 
 setup: deps venv vendor
 	@sh scripts/build-micropython.sh >/dev/null
+	@sh scripts/build-micropython.sh esp32model >/dev/null
 
 test: setup
 	$(PY) -m pytest -q tests

@@ -1,21 +1,32 @@
-"""The MicroPython unix port: find (or build) it and run firmware code under it."""
+"""The MicroPython unix port: find (or build) it and run firmware code under it.
+
+Two builds of the same 1.25.0 source (scripts/build-micropython.sh):
+"std", the standard 64-bit port with double floats, and "esp32", the port built
+with the ESP32's numerics and object sizes (32-bit, 31-bit small ints,
+single-precision float, integer time.time()).  Firmware tests run under both.
+"""
 import os
 import subprocess
 
 from . import paths, vendor
 
 MP_VERSION = "1.25.0"
+# build name -> (build script variant, cache directory suffix, override variable)
+BUILDS = {
+    "std": ("standard", "", "MICROPYTHON"),
+    "esp32": ("esp32model", "-esp32model", "MICROPYTHON_ESP32"),
+}
 
 
-def binary():
-    """Absolute path of the unix-port binary; builds it on first use (cached)."""
-    override = os.environ.get("MICROPYTHON")
-    if override:
-        return override
-    cached = paths.cache_dir() / ("micropython-" + MP_VERSION) / "micropython"
+def binary(build="std"):
+    """Absolute path of a unix-port binary ("std" or "esp32"); builds it on first use (cached)."""
+    variant, suffix, override = BUILDS[build]
+    if os.environ.get(override):
+        return os.environ[override]
+    cached = paths.cache_dir() / ("micropython-" + MP_VERSION + suffix) / "micropython"
     if cached.exists():
         return str(cached)
-    out = subprocess.run(["sh", str(paths.ROOT / "scripts" / "build-micropython.sh")],
+    out = subprocess.run(["sh", str(paths.ROOT / "scripts" / "build-micropython.sh"), variant],
                          check=True, stdout=subprocess.PIPE, text=True).stdout
     return out.strip().splitlines()[-1]
 
@@ -33,6 +44,6 @@ def env(*extra):
     return e
 
 
-def run(args, **kw):
-    """Run the unix port with the device's import path; args after the binary."""
-    return subprocess.run([binary()] + list(args), env=env(), **kw)
+def run(args, build="std", **kw):
+    """Run a unix port with the device's import path; args after the binary."""
+    return subprocess.run([binary(build)] + list(args), env=env(), **kw)

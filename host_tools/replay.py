@@ -55,18 +55,19 @@ def build_stream(args, fileobj):
     return len(part.events)
 
 
-def run_stream(stream_path, samples, stdout, events=None, lines=None):
-    """Run the firmware's replay; with events, a progress bar (on a terminal) follows its
-    virtual time; with lines (a list), the output lines are kept there too."""
+def run_stream(stream_path, samples, stdout, events=None, lines=None, build="std"):
+    """Run the firmware's replay (under the unix-port build named, host_tools.mp); with
+    events, a progress bar (on a terminal) follows its virtual time; with lines (a list),
+    the output lines are kept there too."""
     argv = [str(paths.FIRMWARE / "app" / "replay.py"), stream_path] + (["--samples"] if samples else [])
     if events is None and lines is None:
-        proc = mp.run(argv, stdout=stdout, stderr=subprocess.PIPE, text=True)
+        proc = mp.run(argv, build=build, stdout=stdout, stderr=subprocess.PIPE, text=True)
         err = proc.stderr
     else:
         out = stdout or sys.stdout
         t0, t1 = (events[0]["t"], events[-1]["t"]) if events else (0, 0)
         bar = Progress(1000, "replay")
-        proc = subprocess.Popen([mp.binary()] + argv, env=mp.env(), stdout=subprocess.PIPE,
+        proc = subprocess.Popen([mp.binary(build)] + argv, env=mp.env(), stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True)
         for line in proc.stdout:
             out.write(line)

@@ -1,8 +1,18 @@
 # Digital presence inputs (inductive-loop detector cards, contact outputs):
-# every edge is timestamped in the interrupt handler into a preallocated ring,
-# so no edge is lost while the main loop is busy or blocked on the network.
-# The handler allocates nothing (it may run in hard-IRQ context, where allocation fails);
-# the main loop drains the ring with get().
+# every edge is timestamped in the interrupt handler into a preallocated ring
+# that the main loop drains with get().  The handler allocates nothing (it may
+# run in hard-IRQ context, where allocation fails).
+#
+# Where pin interrupts are hard, an edge is stamped within microseconds and
+# none is lost while the main loop is blocked.  On the ESP32 in MicroPython
+# 1.25 they are not: Pin.irq takes no `hard` argument, the GPIO ISR only queues
+# the handler (mp_sched_schedule, 8 entries) and the handler runs when the VM
+# next runs Python.  A C call that blocks (TLS handshake, DNS, a flash erase)
+# delays every stamp by as long as it blocks, and edges beyond the queue are
+# dropped.  Nothing in 1.25's ESP32 port stamps or counts an edge without
+# Python (no PCNT, RMT without RX, timers soft too; esp32.PCNT/machine.Counter
+# come with 1.26).  Such a ring says so (`scheduled`); the traffic pipeline
+# judges each stamp by the poll gap it fell in (app/traffic.py, PresencePair).
 #
 #   p = Presence(machine.Pin(34, machine.Pin.IN))
 #   while (level := p.get()) >= 0: ... p.last_ticks (time.ticks_us() of the edge)
@@ -21,6 +31,7 @@ class EdgeRing:
         self.tail = 0  # next slot the consumer reads
         self.overruns = 0  # edges dropped because the ring was full
         self.last_ticks = 0
+        self.scheduled = False  # stamped by a scheduled (soft) handler: late while the VM is held
 
     def push(self, ticks, level):
         h = self.head
@@ -63,9 +74,10 @@ class Presence(EdgeRing):
         try:
             pin.irq(handler=self._handler, trigger=trigger, hard=True)
         except (TypeError, ValueError):
-            # The ESP32 port runs pin handlers soft (scheduled, 1.25): the edge is still
-            # queued by the ISR, its timestamp taken a little later.
+            # The ESP32 port runs pin handlers soft (1.25: no `hard`): the ISR queues the
+            # handler, which stamps the edge when the VM next runs Python.
             pin.irq(handler=self._handler, trigger=trigger)
+            self.scheduled = True
 
     def _edge(self, pin):
         self.push(ticks_us() & 0x3FFFFFFF, 1 if pin.value() == self.active else 0)

@@ -2,21 +2,37 @@
 # Build the MicroPython unix port (Debian's 1.25.0 source package) once and
 # cache it outside the checkout.  Prints the binary's absolute path last.
 #
+#   sh scripts/build-micropython.sh            # standard: 64-bit, double float
+#   sh scripts/build-micropython.sh esp32model # the ESP32's numerics and object sizes
+#
+# esp32model is the unix port built as an ESP32 runs Python: 32-bit
+# (MICROPY_FORCE_32BIT: 4-byte pointers, 31-bit small ints), single-precision
+# float (MICROPY_FLOAT_IMPL_FLOAT, which also makes time.time() an int, as on
+# the chip) and TLS through mbedTLS, built 32-bit from Debian's own mbedtls
+# source (the version the standard build links).  Left out, as no unix build can
+# have them or the chip lacks them: ffi (not on the chip), btree (the chip has
+# it; Debian's source drops berkeley-db), and every chip peripheral.
+#
 # Debian bookworm has no micropython package and trixie's binary needs a newer
 # glibc, so we fetch trixie's *source* through a private apt state directory
 # (the system's apt configuration is never touched) from the same mirror the
 # machine's own sources already name, and build it against bookworm's mbedTLS.
 set -eu
 
+VARIANT=${1:-standard}
 MP_VERSION=1.25.0
 DEB_VERSION=1.25.0+ds-1
 CACHE=${SMARTNODE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/smartnode}
-OUT=$CACHE/micropython-$MP_VERSION
+case "$VARIANT" in
+    standard) OUT=$CACHE/micropython-$MP_VERSION; OVERRIDE=${MICROPYTHON:-} ;;
+    esp32model) OUT=$CACHE/micropython-$MP_VERSION-esp32model; OVERRIDE=${MICROPYTHON_ESP32:-} ;;
+    *) echo "build-micropython: unknown variant '$VARIANT' (standard or esp32model)" >&2; exit 2 ;;
+esac
 BIN=$OUT/micropython
 
-if [ -n "${MICROPYTHON:-}" ]; then
-    [ -x "$MICROPYTHON" ] || { echo "build-micropython: MICROPYTHON=$MICROPYTHON is not executable" >&2; exit 1; }
-    readlink -f "$MICROPYTHON"
+if [ -n "$OVERRIDE" ]; then
+    [ -x "$OVERRIDE" ] || { echo "build-micropython: $OVERRIDE ($VARIANT override) is not executable" >&2; exit 1; }
+    readlink -f "$OVERRIDE"
     exit 0
 fi
 if [ -x "$BIN" ] && [ -x "$OUT/mpy-cross" ]; then
@@ -24,16 +40,20 @@ if [ -x "$BIN" ] && [ -x "$OUT/mpy-cross" ]; then
     exit 0
 fi
 
-log() { echo "build-micropython: $*" >&2; }
+log() { echo "build-micropython ($VARIANT): $*" >&2; }
 
+pkgs="build-essential libffi-dev pkg-config libmbedtls-dev quilt dpkg-dev"
+[ "$VARIANT" = standard ] || pkgs="$pkgs gcc-multilib"
 need_pkgs=""
-for p in build-essential libffi-dev pkg-config libmbedtls-dev quilt dpkg-dev; do
+for p in $pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || need_pkgs="$need_pkgs $p"
 done
 if [ -n "$need_pkgs" ]; then
     log "installing build packages:$need_pkgs"
-    apt-get update -qq >&2
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $need_pkgs >&2
+    SUDO=""
+    [ "$(id -u)" -eq 0 ] || SUDO=sudo
+    $SUDO apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq -o DPkg::Lock::Timeout=600 $need_pkgs >&2
 fi
 
 # The mirror the machine already uses for Debian's main archive.
@@ -46,10 +66,11 @@ mirror=$(
     } | head -n 1)
 [ -n "$mirror" ] || { log "no Debian mirror found in /etc/apt sources"; exit 1; }
 
-WORK=$CACHE/build-micropython
+# One work directory per variant: two builds never share (or delete) each other's.
+if [ "$VARIANT" = standard ]; then WORK=$CACHE/build-micropython; else WORK=$CACHE/build-micropython-$VARIANT; fi
 rm -rf "$WORK"
 mkdir -p "$WORK/lists/partial" "$WORK/cache/archives/partial" "$WORK/src"
-echo "deb-src $mirror trixie main" > "$WORK/sources.list"
+{ echo "deb-src $mirror trixie main"; echo "deb-src $mirror bookworm main"; } > "$WORK/sources.list"
 APT="apt-get -q -o Dir::State::Lists=$WORK/lists -o Dir::Etc::SourceList=$WORK/sources.list
      -o Dir::Etc::SourceParts=/nonexistent -o Dir::Cache=$WORK/cache"
 
@@ -58,18 +79,46 @@ $APT update >&2
 (cd "$WORK/src" && $APT source --download-only "micropython=$DEB_VERSION" >&2)
 (cd "$WORK/src" && dpkg-source --no-check -x micropython_"$DEB_VERSION".dsc mp >&2)
 
-cd "$WORK/src/mp"  # dpkg-source has applied debian/patches (quilt series)
-
 jobs=$(nproc 2>/dev/null || echo 2)
+if [ "$VARIANT" = standard ]; then
+    TLS_FLAGS=""
+    MAKE_VARIANT=""
+else
+    # mbedTLS 32-bit: the same Debian source version as the system's 64-bit libmbedtls-dev.
+    tls_version=$(dpkg-query -W -f='${Version}' libmbedtls-dev)
+    log "building mbedtls $tls_version 32-bit"
+    (cd "$WORK/src" && $APT source --download-only "mbedtls=$tls_version" >&2)
+    (cd "$WORK/src" && dpkg-source --no-check -x mbedtls_"$tls_version".dsc mbedtls >&2)
+    make -s -C "$WORK/src/mbedtls/library" -j"$jobs" CC=gcc CFLAGS="-m32 -O2" static >&2
+    TLS_FLAGS="CFLAGS_EXTRA=-I$WORK/src/mbedtls/include LDFLAGS_EXTRA=-L$WORK/src/mbedtls/library"
+    vdir=$WORK/src/mp/ports/unix/variants/$VARIANT
+    mkdir -p "$vdir"
+    cat > "$vdir/mpconfigvariant.h" <<'EOF'
+// The ESP32's numerics (ports/esp32/mpconfigport.h): single-precision float,
+// which also makes time.time() return an int (ports/unix/modtime.c), as the chip's does.
+#define MICROPY_CONFIG_ROM_LEVEL (MICROPY_CONFIG_ROM_LEVEL_EXTRA_FEATURES)
+#define MICROPY_FLOAT_IMPL (MICROPY_FLOAT_IMPL_FLOAT)
+#include "../mpconfigvariant_common.h"
+EOF
+    cat > "$vdir/mpconfigvariant.mk" <<'EOF'
+# 32-bit objects and 31-bit small ints, as on the ESP32; no ffi (the chip has none).
+MICROPY_FORCE_32BIT = 1
+MICROPY_PY_FFI = 0
+EOF
+    MAKE_VARIANT="VARIANT=$VARIANT"
+fi
+
+cd "$WORK/src/mp"  # dpkg-source has applied debian/patches (quilt series)
 log "building mpy-cross"
 make -s -C mpy-cross -j"$jobs" >&2
 log "building ports/unix"
-make -s -C ports/unix -j"$jobs" \
+# shellcheck disable=SC2086  # TLS_FLAGS and MAKE_VARIANT are word lists
+make -s -C ports/unix -j"$jobs" $MAKE_VARIANT $TLS_FLAGS \
     FROZEN_MANIFEST=../../debian/config/manifest.py \
     MICROPY_SSL_AXTLS=0 MICROPY_SSL_MBEDTLS=1 MICROPY_PY_BTREE=0 >&2
 
 mkdir -p "$OUT.tmp"
-cp ports/unix/build-standard/micropython "$OUT.tmp/micropython"
+cp "ports/unix/build-$VARIANT/micropython" "$OUT.tmp/micropython"
 cp mpy-cross/build/mpy-cross "$OUT.tmp/mpy-cross"
 rm -rf "$OUT"
 mv "$OUT.tmp" "$OUT"

@@ -4,7 +4,10 @@
 - tests/mp/test_*.py: firmware and driver code, UNDER THE MICROPYTHON UNIX PORT.
   Each `def test_*()` in such a module is collected (found by reading the
   source, never by importing it into CPython) and run in its own micropython
-  process with the device's import path; pytest reports each individually.
+  process with the device's import path, once under each unix-port build:
+  `test_x[std]` (64-bit, double float) and `test_x[esp32]` (the ESP32's 32-bit
+  objects, single-precision float and integer time.time(); host_tools/mp.py).
+  pytest reports each individually.
 """
 import ast
 import subprocess
@@ -39,7 +42,9 @@ class MicroPythonModule(pytest.File):
         tree = ast.parse(self.path.read_text())
         for node in tree.body:
             if isinstance(node, ast.FunctionDef) and node.name.startswith("test_"):
-                yield MicroPythonTest.from_parent(self, name=node.name)
+                for build in mp.BUILDS:
+                    yield MicroPythonTest.from_parent(self, name="%s[%s]" % (node.name, build),
+                                                      test_name=node.name, build=build)
 
 
 class MicroPythonFailure(Exception):
@@ -47,16 +52,21 @@ class MicroPythonFailure(Exception):
 
 
 class MicroPythonTest(pytest.Item):
+    def __init__(self, *, test_name, build, **kw):
+        super().__init__(**kw)
+        self.test_name = test_name
+        self.build = build
+
     def runtest(self):
-        code = RUNNER % (str(MP_DIR), self.path.stem, self.name)
-        proc = subprocess.run([mp.binary(), "-c", code], cwd=str(ROOT),
+        code = RUNNER % (str(MP_DIR), self.path.stem, self.test_name)
+        proc = subprocess.run([mp.binary(self.build), "-c", code], cwd=str(ROOT),
                               env=mp.env(), capture_output=True, text=True, timeout=300)
         if proc.returncode != 0:
             raise MicroPythonFailure(proc.stdout + proc.stderr)
 
     def repr_failure(self, excinfo):
         if isinstance(excinfo.value, MicroPythonFailure):
-            return "under micropython:\n" + str(excinfo.value)
+            return "under micropython (%s build):\n%s" % (self.build, excinfo.value)
         return super().repr_failure(excinfo)
 
     def reportinfo(self):

@@ -44,7 +44,8 @@ class AirPipeline:
             self._report(self._end)
             self._end += self.interval
 
-    def poll(self, t):
+    def poll(self, t, ms=0):
+        # Air quality works in whole seconds: the millisecond tick is not needed.
         self._advance(t)
         for s in self.sources:
             try:
@@ -52,7 +53,7 @@ class AirPipeline:
             except (OSError, ValueError):
                 s.errors += 1  # a UART write failing, say: the others keep sampling
 
-    def event(self, t, ev):
+    def event(self, t, ev, ms=0):
         """A recorded sample {"air": {"sensor": name, field: value, ...}} of a configured sensor."""
         a = ev.get("air")
         if not isinstance(a, dict):

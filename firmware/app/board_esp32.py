@@ -55,7 +55,11 @@ class Board:
         return machine.Pin(number, machine.Pin.OUT)
 
     def presence(self, name):
-        """A presence input (loop-detector card contact) on the profile's pin `name`."""
+        """A presence input (loop-detector card contact) on the profile's pin `name`.
+
+        1.25's ESP32 port runs its handler scheduled (no hard IRQ, no PCNT, RMT without
+        RX): a stamp is late by less than the sense-loop gap around it, which the traffic
+        pipeline checks (edges-late, edges-lost; app/traffic.py PresencePair)."""
         from presence import Presence
         s = self.profile["inputs"][name]
         pull = machine.Pin.PULL_UP if s.get("pull_up") else None

@@ -144,6 +144,39 @@ class CaptureUART(FeedUART):
         return super().readinto(dest, nbytes)
 
 
+class SimPin:
+    """A digital input driven by a simulation thread, with the ESP32's Pin.irq of
+    MicroPython 1.25: no `hard` argument; each edge queues the handler with
+    micropython.schedule (its queue is small: 4 entries here, 8 on the chip), and it
+    runs when the main thread next runs Python, not while it is blocked in a C call."""
+
+    IRQ_RISING = 1
+    IRQ_FALLING = 2
+
+    def __init__(self):
+        self.level = 0
+        self.dropped = 0  # edges whose handler found the scheduler queue full
+        self._handler = None
+
+    def value(self):
+        return self.level
+
+    def irq(self, handler=None, trigger=3):
+        self._handler = handler
+
+    def drive(self, level):
+        """The wire changes (called from the simulation thread: the GPIO ISR)."""
+        if level == self.level:
+            return
+        self.level = level
+        if self._handler is not None:
+            import micropython
+            try:
+                micropython.schedule(self._handler, self)
+            except RuntimeError:  # queue full: the chip's ISR drops the edge silently
+                self.dropped += 1
+
+
 class FramePanel(framebuf.FrameBuffer):
     """A display panel with no screen: the frame stays in RAM, where tests read it back."""
 
@@ -168,11 +201,20 @@ class Board:
         self._inputs = {}
 
     def presence(self, name):
-        """A presence input's edge ring; on the unix port the caller pushes the edges."""
+        """A presence input's edge ring; on the unix port the caller pushes the edges
+        (as a hard interrupt would), or, for an input {"scheduled": true} in the
+        profile, drives its SimPin, whose handler runs as the ESP32's does."""
         r = self._inputs.get(name)
         if r is None:
-            from presence import EdgeRing
-            r = self._inputs[name] = EdgeRing()
+            spec = (self.profile.get("inputs") or {}).get(name) or {}
+            if spec.get("scheduled"):
+                from presence import Presence
+                r = Presence(SimPin(), spec.get("ring", 128), spec.get("active", 1),
+                             SimPin.IRQ_RISING | SimPin.IRQ_FALLING)
+            else:
+                from presence import EdgeRing
+                r = EdgeRing()
+            self._inputs[name] = r
         return r
 
     def uart(self, name):
@@ -203,7 +245,7 @@ class Board:
         return FramePanel(spec.get("width", 128), spec.get("height", 64))
 
     def now(self):
-        return time.time() + _EPOCH
+        return int(time.time()) + _EPOCH  # whole seconds, as the ESP32 port gives
 
     def log_device(self, cfg):
         """An emulated NOR region, kept in a file so the log survives restarts.

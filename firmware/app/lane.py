@@ -4,6 +4,13 @@
 # Vehicles come either live (a detector switching on and off: presence inputs,
 # magnetometer passes) or as recorded aggregates (vehicles, occupancy and mean
 # speed over a short period, as loop-detector stations report them).
+#
+# Time comes as a pair: `t`, whole Unix seconds (stamps, interval ends, health
+# judged in seconds), and `ms`, a millisecond tick (time.ticks_ms() on a board,
+# wrapping, compared only through ticks_diff) for everything shorter: how long a
+# vehicle was over the detector.  On the ESP32 a float holds Unix time only to
+# 128 s and Unix seconds are not small ints: neither is ever subtracted per edge.
+from time import ticks_diff
 
 # A lane is dead when it has been quiet for longer than a Poisson process at
 # the lane's recent rate would be with odds below e**-14 (about 1e-6).
@@ -18,19 +25,28 @@ class Lane:
         self.dead_after = dead_after  # s of silence that is implausible whatever the history
         self.min_quiet = min_quiet  # s of silence that is always plausible
         self.rate = None  # vehicles/s over recent busy intervals (the lane's history)
-        self.on_since = None  # live detector on since
+        self.on_since = None  # live detector on since (Unix s)
+        self.on_ms = 0  # ... and its tick
         self.stuck_since = None  # aggregates: full occupancy without a vehicle since
         self.last_agg = None
         self.last_vehicle = None  # time the lane last saw a vehicle (or was first seen)
         self.live = False
         self.start = None
-        self._reset(None)
+        self.flags = None  # extra dataQuality flags of this interval (edge timing), or None
+        self._reset(None, None)
 
-    def _reset(self, t):
+    def begin(self, t, ms):
+        """The interval in progress began at Unix second t, tick ms."""
         self.start = t
+        self.start_ms = ms
+
+    def _reset(self, t, ms):
+        self.begin(t, ms)
         self.count = 0
-        self.occupied = 0.0  # s a vehicle was over the detector
+        self.occupied_ms = 0  # ms a vehicle was over a live detector
+        self.occupied = 0.0  # s of occupancy from aggregates
         self.observed = 0.0  # s covered by aggregates
+        self.flags = None
         self.speed_sum = 0.0
         self.speed_n = 0
         self.fresh = False  # anything arrived this interval
@@ -40,22 +56,37 @@ class Lane:
             self.last_vehicle = t
         self.fresh = True
 
-    # live detector
-    def on(self, t):
+    # live detector: t the Unix second, ms the tick of the edge
+    def on(self, t, ms):
         self.live = True
         self._seen(t)
         if self.on_since is None:
             self.on_since = t
+            self.on_ms = ms
             self.count += 1
             self.last_vehicle = t
 
-    def off(self, t):
+    def _on_for(self, ms):
+        """ms the detector has been on within this interval, up to tick ms."""
+        since = self.on_ms
+        if self.start_ms is not None and ticks_diff(self.start_ms, since) > 0:
+            since = self.start_ms
+        d = ticks_diff(ms, since)
+        return d if d > 0 else 0
+
+    def off(self, t, ms):
         self._seen(t)
         if self.on_since is not None:
-            since = self.on_since if self.start is None else max(self.on_since, self.start)
-            self.occupied += max(0.0, t - since)
+            self.occupied_ms += self._on_for(ms)
             self.on_since = None
             self.last_vehicle = t
+
+    def flag(self, name):
+        """A dataQuality flag for the interval in progress (edge timing problems)."""
+        if self.flags is None:
+            self.flags = [name]
+        elif name not in self.flags:
+            self.flags.append(name)
 
     def speed(self, kmh, n=1):
         self.speed_sum += kmh * n
@@ -81,7 +112,7 @@ class Lane:
 
     def quality(self, t_end):
         """Detector health flags at the end of an interval."""
-        flags = []
+        flags = list(self.flags) if self.flags else []
         if self.on_since is not None:
             stuck = t_end - self.on_since
         elif self.stuck_since is not None:
@@ -99,16 +130,17 @@ class Lane:
                 flags.append("detector-dead")
         return flags
 
-    def report(self, t_end, interval):
-        """-> the app.rec_lane fields of the interval ending at t_end, or None if the
-        lane had no input; starts the next interval."""
+    def report(self, t_end, interval, ms_end):
+        """-> the app.rec_lane fields of the interval ending at Unix second t_end (tick
+        ms_end), or None if the lane had no input; starts the next interval."""
         t_from = t_end - interval
-        occupied = self.occupied
+        occupied_ms = self.occupied_ms
         if self.on_since is not None:
-            occupied += t_end - max(self.on_since, t_from)
+            occupied_ms += self._on_for(ms_end)
+        occupied = self.occupied + occupied_ms / 1000
         span = self.observed if not self.live else interval
         if not (self.fresh or self.live) or span <= 0:
-            self._reset(t_end)
+            self._reset(t_end, ms_end)
             return None
         flags = self.quality(t_end)
         if self.count and span:
@@ -116,5 +148,5 @@ class Lane:
             self.rate = r if self.rate is None else self.rate + (r - self.rate) * min(1.0, interval / 3600)
         speed = self.speed_sum / self.speed_n if self.speed_n else None
         fields = (t_end, t_from, self.id, self.count, min(1.0, occupied / span), speed, flags)
-        self._reset(t_end)
+        self._reset(t_end, ms_end)
         return fields

@@ -2,7 +2,9 @@
 # Shared by parking spots and magnetometer traffic lanes.  Real I2C buses
 # return single-sample garbage (-16384 among values near 50 in the MAG3110
 # recordings), so every axis goes through a median of three before use: one
-# bad sample can never move the deviation.
+# bad sample can never move the deviation.  Times are millisecond ticks
+# (time.ticks_ms() on a board), compared through ticks_diff.
+from time import ticks_add, ticks_diff
 
 
 FIX_BITS = 12
@@ -46,7 +48,7 @@ class FieldDeviation:
         self._cal_n = 0
         self._cal_until = None
         self.dev = 0
-        self.t = None  # time of the last sample
+        self.ms = None  # tick of the last sample
         if baseline:
             self.set_baseline(baseline)
 
@@ -61,13 +63,13 @@ class FieldDeviation:
         """The baseline per axis in counts (None until calibrated)."""
         return [b / FIX for b in self._base_fx] if self.calibrated else None
 
-    def calibrate(self, t, seconds):
-        """Take a new baseline from the samples of the next `seconds` (the bay or lane empty)."""
+    def calibrate(self, ms, seconds):
+        """Take a new baseline from the samples of the `seconds` after tick ms (the bay or lane empty)."""
         self.calibrated = False
         for k in range(self.axes):
             self._cal_sum[k] = 0
         self._cal_n = 0
-        self._cal_until = t + seconds
+        self._cal_until = ticks_add(ms, int(seconds * 1000 + 0.5))
 
     def _finish_calibration(self):
         # Kept out of update(): a comprehension closing over a local would make
@@ -80,9 +82,9 @@ class FieldDeviation:
     def calibrating(self):
         return self._cal_until is not None
 
-    def update(self, t, sample):
-        """One raw sample (sequence of ints); returns the deviation, or -1 while uncalibrated."""
-        self.t = t
+    def update(self, ms, sample):
+        """One raw sample (sequence of ints) at tick ms; returns the deviation, or -1 while uncalibrated."""
+        self.ms = ms
         w = self._w[self._i]
         for k in range(self.axes):
             w[k] = sample[k]
@@ -97,7 +99,7 @@ class FieldDeviation:
                 for k in range(self.axes):
                     self._cal_sum[k] += f[k]
                 self._cal_n += 1
-            if t >= self._cal_until and self._cal_n:
+            if ticks_diff(ms, self._cal_until) >= 0 and self._cal_n:
                 self._finish_calibration()
         if not self.calibrated:
             self.dev = -1

@@ -1,7 +1,10 @@
 # The node's core: polls its pipelines (air, parking, traffic), which turn
 # samples into readings; every reading goes into the log, packed (app.record),
-# before anything is published.  Time is always passed in (Unix seconds), so the same object runs
-# on the board, under the unix port in real time and in replay.
+# before anything is published.  Time is always passed in, so the same object
+# runs on the board, under the unix port in real time and in replay: `t` in whole
+# Unix seconds (as the ESP32's time.time()) and `ms`, a millisecond tick
+# (time.ticks_ms()), for whatever is shorter than a second (edges, gaps,
+# occupancy, debounce).
 from app import record
 
 # config section -> module with build(cfg, board, emit, on_sample, baselines) -> pipeline
@@ -42,14 +45,14 @@ class Node:
         rec = self.emit(kind, key, fields)
         self.latest = None if rec is None else bytes(rec)
 
-    def poll(self, t):
+    def poll(self, t, ms):
         for p in self.pipelines:
-            p.poll(t)
+            p.poll(t, ms)
 
-    def event(self, t, ev):
+    def event(self, t, ev, ms):
         """A recorded event that is not UART bytes (replay): offered to each pipeline."""
         for p in self.pipelines:
-            if p.event(t, ev):
+            if p.event(t, ev, ms):
                 return True
         return False
 

@@ -8,6 +8,13 @@
 # `autocalibrate` seconds of samples.  While free, the baseline follows slow
 # drift (temperature).  A new state must hold `debounce` seconds: a car
 # rolling over a bay is not parking.
+#
+# Time comes as a pair: `t`, whole Unix seconds (stamps, heartbeats), and `ms`,
+# a millisecond tick (time.ticks_ms() on a board) for debounce, drift steps,
+# calibration and sensor timeouts.  On the ESP32 Unix seconds are not small
+# ints and a float holds them only to 128 s: per sample, only ticks are compared.
+from time import ticks_add, ticks_diff
+
 from app import fiware, rec_parking
 from app.baselines import BaselineKeeper
 from app.magfield import FieldDeviation, calibrate_command, valid_sample
@@ -38,9 +45,9 @@ class Spot:
         self.on = get("threshold")  # deviation (counts or mm): a vehicle is there
         self.off = get("release")  # ... and has gone (hysteresis)
         self.fault = get("fault")  # beyond any vehicle: a broken sensor
-        self.debounce = get("debounce")
+        self.debounce_ms = int(get("debounce") * 1000 + 0.5)
         self.drift = max(1, int(get("drift")))  # s time constant of baseline tracking while free
-        self.timeout = get("timeout")  # s without samples: unknown
+        self.timeout_ms = int(get("timeout") * 1000 + 0.5)  # without samples: unknown
         axes = spec.get("axes", 1 if ranging else 3)
         baseline = spec.get("baseline")  # config wins over the stored one
         if not baseline and baselines is not None:
@@ -51,24 +58,24 @@ class Spot:
             self.keeper.loaded(self.field.base)
         self.status = FREE if self.field.calibrated else UNKNOWN
         self._cand = None
-        self._cand_since = 0
-        self._cand_until = 0  # compared, not subtracted: on the device a float difference allocates
+        self._cand_since = 0  # Unix second the candidate state began (its TimeInstant)
+        self._cand_ms = 0  # ... and its tick
         self._cal_request = get("autocalibrate") if not self.field.calibrated else 0
-        self._tracked_s = 0  # the second of the last drift step
+        self._tracked_ms = None  # tick of the last drift step
         self.changes = 0
         self.driver = None
 
     def calibrate(self, seconds):
         self._cal_request = seconds
 
-    def sample(self, t, values, emit):
+    def sample(self, t, ms, values, emit):
         f = self.field
         if self._cal_request:
-            f.calibrate(t, self._cal_request)
+            f.calibrate(ms, self._cal_request)
             self._cal_request = 0
             self._set(t, UNKNOWN, emit)
         was_calibrating = f.calibrating
-        dev = f.update(t, values)
+        dev = f.update(ms, values)
         if dev < 0:
             return
         if was_calibrating:  # calibration done: the bay is empty by definition
@@ -85,22 +92,33 @@ class Spot:
             raw = OCCUPIED if dev > self.on else FREE
         if raw == self.status:
             self._cand = None
-            if raw == FREE and dev < self.off and int(t) != self._tracked_s:
-                f.track(self.drift)
-                self._tracked_s = int(t)
-                self.keeper.tracked(t, f)
+            if raw == FREE and dev < self.off:
+                self._track(t, ms)
         elif raw != self._cand:
             self._cand = raw
             self._cand_since = t
-            self._cand_until = t + self.debounce
-        elif t >= self._cand_until:
+            self._cand_ms = ms
+        elif ticks_diff(ms, self._cand_ms) >= self.debounce_ms:
             self._cand = None
             self._set(self._cand_since, raw, emit)
 
-    def check(self, t, emit):
+    def _track(self, t, ms):
+        """One drift step a second (the time constant is in seconds)."""
+        last = self._tracked_ms
+        if last is None:
+            self._tracked_ms = ms
+            return
+        if ticks_diff(ms, last) < 1000:
+            return
+        # Whole seconds on from the last step; a long silence restarts the count.
+        self._tracked_ms = ticks_add(last, 1000) if ticks_diff(ms, last) < 2000 else ms
+        self.field.track(self.drift)
+        self.keeper.tracked(t, self.field)
+
+    def check(self, t, ms, emit):
         """No samples for `timeout` s: the sensor is not answering."""
-        last = self.field.t
-        if last is not None and t - last > self.timeout and self.status != UNKNOWN:
+        last = self.field.ms
+        if last is not None and ticks_diff(ms, last) > self.timeout_ms and self.status != UNKNOWN:
             self._set(t, UNKNOWN, emit)
 
     def _set(self, t, status, emit):
@@ -127,16 +145,16 @@ class ParkingPipeline:
                 self.emit(rec_parking, s.key, (self._next_hb, s.status))
             self._next_hb += self.heartbeat
 
-    def poll(self, t):
+    def poll(self, t, ms):
         self._beat(t)
         for s in self.spots:
             if s.driver is not None:
                 values = read_if_ready(s.driver)
                 if values is not None:
-                    s.sample(t, values, self.emit)
-            s.check(t, self.emit)  # a dead sensor times out
+                    s.sample(t, ms, values, self.emit)
+            s.check(t, ms, self.emit)  # a dead sensor times out
 
-    def event(self, t, ev):
+    def event(self, t, ev, ms):
         if "mag" not in ev:
             return False
         self._beat(t)
@@ -146,7 +164,7 @@ class ParkingPipeline:
                 if not valid_sample(ev["mag"], s.field.axes):
                     self.bad_events += 1
                     return True
-                s.sample(t, ev["mag"], self.emit)
+                s.sample(t, ms, ev["mag"], self.emit)
                 if self.on_sample:
                     self.on_sample(t, {"spot": n, "dev": s.field.dev, "status": s.status})
                 return True

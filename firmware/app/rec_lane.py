@@ -3,7 +3,7 @@
 # Version 2 (format 0x13):
 #   when     interval end (app.packing.put_when)
 #   varints  interval length: minutes << 1 | 1 if whole minutes, else seconds << 1;
-#            laneId << 2 | flags (bit i = FLAGS[i]); intensity; occupancy (4 decimals);
+#            laneId << 4 | flags (bit i = FLAGS[i]); intensity; occupancy (4 decimals);
 #            average speed (1 decimal) + 1, 0 = no speed measured
 # Version 1 (0x03): time; interval seconds, laneId, intensity, occupancy, speed + 1
 # (varints); u8 flags.
@@ -12,7 +12,7 @@ from app.isotime import iso
 from app.packing import decimal, digits, put_u, put_when
 
 FORMAT = 0x13
-FLAGS = ("detector-stuck-on", "detector-dead")
+FLAGS = ("detector-stuck-on", "detector-dead", "edges-late", "edges-lost")
 
 
 def pack_into(buf, off, t_end, t_from, lane_id, count, occupancy, speed, flags):
@@ -23,7 +23,7 @@ def pack_into(buf, off, t_end, t_from, lane_id, count, occupancy, speed, flags):
     bits = 0
     for f in flags:
         bits |= 1 << FLAGS.index(f)
-    off = put_u(buf, off, lane_id << 2 | bits)
+    off = put_u(buf, off, lane_id << 4 | bits)
     off = put_u(buf, off, count)
     off = put_u(buf, off, decimal("%.4f" % occupancy))
     return put_u(buf, off, 0 if speed is None else decimal("%.1f" % speed) + 1)
@@ -35,8 +35,8 @@ def expand(r, version=2):
     if version >= 2:
         span = span // 2 * 60 if span & 1 else span // 2
         lane_id = r.u()
-        bits = lane_id & 3
-        lane_id >>= 2
+        bits = lane_id & 15
+        lane_id >>= 4
     else:
         lane_id = r.u()
     t_from = t_end - span

@@ -2,8 +2,10 @@
 # as it can and prints what it would publish, one JSON line per message.
 #
 # Input (JSON lines): first {"config": {...}, "board": {...}}, then events
-#   {"t": <unix s>, "uart": "<name>", "hex": "<bytes>"}  bytes arriving on a UART
-#   {"t": <unix s>, ...}  any other event, offered to the pipelines (Node.event)
+#   {"t": <unix s>, "ms": <0..999>, "uart": "<name>", "hex": "<bytes>"}  bytes on a UART
+#   {"t": <unix s>, "ms": <0..999>, ...}  any other event, offered to the pipelines (Node.event)
+#   (whole seconds plus milliseconds, "ms" 0 when left out: never a float, which on
+#   the ESP32 holds a Unix time only to 128 s)
 #   an event with "node": "<id>" goes to a node of that device id (created on
 #   first use with the same config), so one recording can hold several nodes
 # Output (JSON lines): {"t": "<iso>", "topic": "...", "payload": <json>}
@@ -53,9 +55,14 @@ def run(lines, samples=False):
     nodes = {}
     uplink = Uplink(cfg, log, PrintTransport(clock))
     n = 0
+    t_first = None
     for line in lines:
         ev = json.loads(line)
-        t = ev["t"]
+        t = ev["t"]  # whole Unix seconds; "ms" the milliseconds within it
+        if t_first is None:
+            t_first = t
+        # The node's millisecond tick, wrapping as time.ticks_ms() does.
+        ms = ((t - t_first) * 1000 + ev.get("ms", 0)) & 0x3FFFFFFF
         clock.t = t
         target = node
         if "node" in ev:
@@ -67,8 +74,8 @@ def run(lines, samples=False):
         if "uart" in ev:
             board.uart(ev["uart"]).feed(unhexlify(ev["hex"]))
         else:
-            target.event(t, ev)
-        target.poll(t)
+            target.event(t, ev, ms)
+        target.poll(t, ms)
         uplink.pump()
         n += 1
     for nd in [node] + [nodes[k] for k in sorted(nodes)]:

@@ -62,14 +62,14 @@ class Shell:
         self.health.interval = h.get("interval", 300)
         self.uplink.window = cfg["broker"].get("window", 8)
 
-    def sense(self, t):
+    def sense(self, t, ms):
         if self._unsynced and self.clock.synced:
             # The clock jumped (NTP): intervals begun on the old clock end here; their
             # readings carry old stamps, which the uplink corrects.
             self._unsynced = False
             self.health.started += self.clock.offset
             self.reconfigure(self.cfg)
-        self.node.poll(t)
+        self.node.poll(t, ms)
         link = self.link
         state = (link.connected, self.clock.state, link.last_error)
         if self.health.due(t, state):
@@ -81,7 +81,7 @@ async def sense(shell, period_ms=None):
     board = shell.board
     while True:
         try:
-            shell.sense(board.now())
+            shell.sense(board.now(), time.ticks_ms())
         except Exception as e:  # a sensor fault must not stop delivery of what is logged
             shell.link.last_error = "sense: %r" % (e,)
             print("sense:", repr(e))

@@ -19,34 +19,61 @@ from app.vehicle import PassDetector
 
 class PresencePair:
     """Edges of one or two presence inputs of a lane -> vehicles, occupancy, speed.
-    The first input counts; the second, `spacing` m downstream, times the speed."""
+    The first input counts; the second, `spacing` m downstream, times the speed.
+
+    Edge times are the rings' ticks_us stamps.  A ring filled by a scheduled
+    handler (`ring.scheduled`: the ESP32 in MicroPython 1.25, whose pin
+    interrupts are all soft) stamps an edge when the VM next runs Python, so a
+    stamp is late by less than the gap between the two sense-loop polls around
+    it: the node polls presence lanes every `poll_ms` and judges each gap.
+    Edges drained after a longer gap (`late_ms`: a C call held the VM, a TLS
+    handshake, a flash erase) may be late by all of it: they are still counted,
+    but give no speed and flag the interval `edges-late`.  A lost edge (ring
+    overrun, the scheduler queue full, a pulse shorter than the handler's
+    delay: two edges of the same level in a row) flags `edges-lost`."""
 
     def __init__(self, lane, inputs, spacing):
         self.lane = lane
         self.inputs = inputs
         self.spacing = spacing
-        self._lead = []  # arrival times at the first input not yet seen at the second
+        self._lead = []  # ticks_us of arrivals at the first input not yet seen at the second
+        self._levels = bytearray(b"\xff" * len(inputs))  # last level per input (0xff: none yet)
+        self._overruns = [getattr(r, "overruns", 0) for r in inputs]
 
-    def poll(self, t, now_ticks):
-        from time import ticks_diff
+    def poll(self, t, ms, now_us, late=False):
+        """Drain the rings at Unix second t, tick ms (ticks_us now_us); `late`: the VM
+        was held since the last poll, so scheduled stamps are not to be trusted."""
+        from time import ticks_add, ticks_diff
         lane = self.lane
         for i, ring in enumerate(self.inputs):
+            untimed = late and getattr(ring, "scheduled", False)
             while True:
                 level = ring.get()
                 if level < 0:
                     break
-                te = t - ticks_diff(now_ticks, ring.last_ticks) / 1e6
+                if level == self._levels[i]:
+                    lane.flag("edges-lost")
+                self._levels[i] = level
+                if untimed:
+                    lane.flag("edges-late")
+                    if i == 0:
+                        self._lead.clear()  # nothing to time a speed from
+                te_us = ring.last_ticks
+                te = ticks_add(ms, -((ticks_diff(now_us, te_us) + 500) // 1000))
                 if i == 0:
                     if level:
-                        lane.on(te)
-                        if len(self._lead) < 8:
-                            self._lead.append(te)
+                        lane.on(t, te)
+                        if len(self._lead) < 8 and not untimed:
+                            self._lead.append(te_us)
                     else:
-                        lane.off(te)
+                        lane.off(t, te)
                 elif level and self._lead:
-                    dt = te - self._lead.pop(0)
-                    if dt > 0:
-                        lane.speed(self.spacing / dt * 3.6)
+                    dt = ticks_diff(te_us, self._lead.pop(0))
+                    if dt > 0 and not untimed:
+                        lane.speed(self.spacing * 3.6e6 / dt)
+            if ring.overruns != self._overruns[i]:
+                self._overruns[i] = ring.overruns
+                lane.flag("edges-lost")
 
 
 class MagLane:
@@ -68,18 +95,18 @@ class MagLane:
         """Take a new baseline over the next `seconds` of samples (the lane empty)."""
         self._cal_request = seconds
 
-    def sample(self, t, values):
+    def sample(self, t, ms, values):
         if self._cal_request:
-            self.field.calibrate(t, self._cal_request)
+            self.field.calibrate(ms, self._cal_request)
             self._cal_request = 0
         was_calibrating = self.field.calibrating
-        r = self.passes.update(t, self.field.update(t, values))
+        r = self.passes.update(ms, self.field.update(ms, values))
         if was_calibrating and not self.field.calibrating:
             self.keeper.calibrated(t, self.field.base)
         if r > 0:
-            self.lane.on(self.passes.start)
+            self.lane.on(t, self.passes.start)
         elif r < 0:
-            self.lane.off(self.passes.end)
+            self.lane.off(t, self.passes.end)
         return r
 
 
@@ -90,21 +117,25 @@ class RadarLane:
     def __init__(self, driver, lane, gap=0.5):
         self.driver = driver
         self.lane = lane
-        self.gap = gap
+        self.gap_ms = int(gap * 1000 + 0.5)
         self._peak = 0.0
-        self._last = None
+        self._last = None  # tick of the burst's last reading
         lane.live = True
 
-    def poll(self, t):
+    def _ended(self, ms):
+        from time import ticks_diff
+        return self._last is not None and ticks_diff(ms, self._last) > self.gap_ms
+
+    def poll(self, t, ms):
         d = self.driver
         while d.read():
-            if self._last is not None and t - self._last > self.gap:
+            if self._ended(ms):
                 self._flush()
             v = abs(d.speed)
             if v > self._peak:
                 self._peak = v
-            self._last = t
-        if self._last is not None and t - self._last > self.gap:
+            self._last = ms
+        if self._ended(ms):
             self._flush()
 
     def _flush(self):
@@ -124,7 +155,10 @@ class TrafficPipeline:
         self.presence = []
         self.mag = {}  # lane id -> MagLane
         self.radar = []  # RadarLane
-        self._end = None
+        self._end = None  # Unix second the interval in progress ends
+        self._start_ms = None  # tick it began
+        self._poll_ms = None  # tick of the last poll
+        self.late_ms = 25  # a longer gap between polls held the VM (see PresencePair)
         self.bad_events = 0  # recorded events that could not be used
         tc = cfg["traffic"] if isinstance(cfg.get("traffic"), dict) else {}
         self.tc = tc
@@ -137,37 +171,48 @@ class TrafficPipeline:
             lane = Lane(n, key, tc.get("stuck_on", 180), tc.get("dead_after", 3600),
                         tc.get("min_quiet", 600))
             if self._end is not None:
-                lane.start = self._end - self.interval
+                lane.begin(self._end - self.interval, self._start_ms)
             self.lanes[n] = lane
         return lane
 
-    def _roll(self, t):
+    def _tick_of(self, t, ms, second):
+        """The tick of Unix second `second` (not after t), from the pair (t, ms).  t is
+        whole seconds (the chip's time.time()): a boundary is placed to within that second."""
+        from time import ticks_add
+        return ticks_add(ms, -(t - second) * 1000)
+
+    def _roll(self, t, ms):
         if self._end is None:
             self._end = (int(t) // self.interval + 1) * self.interval
+            self._start_ms = self._tick_of(t, ms, self._end - self.interval)
             for lane in self.lanes.values():
-                lane.start = self._end - self.interval
+                lane.begin(self._end - self.interval, self._start_ms)
                 if lane.live and lane.last_vehicle is None:
                     lane.last_vehicle = t
         while t >= self._end:
-            self._report(self._end)
+            end_ms = self._tick_of(t, ms, self._end)
+            self._report(self._end, end_ms)
+            self._start_ms = end_ms
             self._end += self.interval
 
-    def poll(self, t):
-        self._roll(t)
+    def poll(self, t, ms):
+        self._roll(t, ms)
         if self.presence:
-            from time import ticks_us
+            from time import ticks_diff, ticks_us
             now = ticks_us()
+            late = self._poll_ms is not None and ticks_diff(ms, self._poll_ms) > self.late_ms
             for p in self.presence:
-                p.poll(t, now)
+                p.poll(t, ms, now, late)
+        self._poll_ms = ms
         for r in self.radar:
-            r.poll(t)
+            r.poll(t, ms)
         for m in self.mag.values():
             if m.driver is not None:
                 values = read_if_ready(m.driver)
                 if values is not None:
-                    m.sample(t, values)
+                    m.sample(t, ms, values)
 
-    def event(self, t, ev):
+    def event(self, t, ev, ms):
         if "mag" in ev:
             m = self.mag.get(ev.get("lane", 1))
             if m is None:
@@ -175,13 +220,13 @@ class TrafficPipeline:
             if not valid_sample(ev["mag"], m.field.axes):
                 self.bad_events += 1
                 return True
-            self._roll(t)
-            m.sample(t, ev["mag"])
+            self._roll(t, ms)
+            m.sample(t, ms, ev["mag"])
             if self.on_sample:
                 self.on_sample(t, {"lane": m.lane.id, "dev": m.field.dev, "present": m.passes.present})
             return True
         if "agg" in ev:
-            self._roll(t)
+            self._roll(t, ms)
             period = ev.get("period", 30)
             for i, a in enumerate(ev["agg"] if isinstance(ev["agg"], list) else ()):
                 if a is None:
@@ -200,18 +245,20 @@ class TrafficPipeline:
         return False
 
     def close(self, t):
+        """Report the interval in progress, as if it had run to its end."""
         if self._end is not None:
-            self._report(self._end)
+            from time import ticks_add
+            self._report(self._end, ticks_add(self._start_ms, self.interval * 1000))
 
     def command(self, name, params):
         if name != "calibrate" or not self.mag:
             return None
         return calibrate_command(params, "lane", self.mag, "l")
 
-    def _report(self, t_end):
+    def _report(self, t_end, ms_end):
         for n in sorted(self.lanes):
             lane = self.lanes[n]
-            fields = lane.report(t_end, self.interval)
+            fields = lane.report(t_end, self.interval, ms_end)
             if fields is not None:
                 self.emit(rec_lane, lane.key, fields)
 
@@ -239,4 +286,9 @@ def build(cfg, board, emit, on_sample=None, baselines=None):
     if any(m.driver for m in p.mag.values()):
         # A magnetometer is read once per poll; a pass over it lasts a fraction of a second.
         p.poll_ms = 1000 // tc.get("sample_hz", 50)
+    if p.presence:
+        # Scheduled edge stamps are good to one poll gap: presence lanes are polled often,
+        # and a gap beyond late_ms means the VM was held (PresencePair).
+        p.poll_ms = min(getattr(p, "poll_ms", 1000), tc.get("edge_poll_ms", 10))
+        p.late_ms = tc.get("late_ms", 25)
     return p

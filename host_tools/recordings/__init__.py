@@ -60,9 +60,22 @@ def read(paths, opts, forced=None):
     return whole
 
 
+def split_time(t):
+    """Unix seconds (int or float) -> (whole seconds, milliseconds 0..999): the node's
+    time pair.  On the ESP32 a float holds a Unix time only to 128 s."""
+    ms = round(t * 1000)
+    return ms // 1000, ms % 1000
+
+
 def write_stream(fileobj, config, board, events):
+    """The stream the firmware's replay shell reads: times as whole seconds "t" plus
+    milliseconds "ms" (left out when 0), never a float."""
     fileobj.write(json.dumps({"config": config, "board": board}) + "\n")
     for ev in events:
+        s, ms = split_time(ev["t"])
+        ev = dict(ev, t=s)
+        if ms:
+            ev["ms"] = ms
         fileobj.write(json.dumps(ev, separators=(",", ":")) + "\n")
 
 

@@ -7,13 +7,34 @@ import gc
 import sys
 import time
 
-sys.path.insert(0, "tests/mp")
-from test_screen import OLED, sense, shell_on  # noqa: E402
+import os
 
+sys.path.insert(0, "tests/mp")
+from test_screen import CFG, OLED, sense  # noqa: E402
+
+from app import run  # noqa: E402
+from app.board_unix import Board  # noqa: E402
+from app.commands import ConfigStore  # noqa: E402
+from app.memlog import MemLog  # noqa: E402
 from app.screen import open_screen  # noqa: E402
 
 N = 500
-shell = shell_on(OLED)
+# The node's files in a directory of its own, with an (empty) baselines file: a
+# missing or foreign one is reported on the console, and stdout here carries figures only.
+HOME = "/tmp/smartnode-bench-display"
+try:
+    os.mkdir(HOME)
+except OSError:
+    pass
+for name in ("keys.json", "config.json"):
+    try:
+        os.remove(HOME + "/" + name)
+    except OSError:
+        pass
+with open(HOME + "/baselines.json", "w") as f:
+    f.write("{}")
+board = Board(dict(OLED, uarts={"pm": {}}, baselines=HOME + "/baselines.json"), feed=True)
+shell = run.Shell(CFG, board, MemLog(), ConfigStore(HOME + "/config.json"))
 screen = open_screen(shell)
 sense(shell, 1000, 12)  # one air reading to show
 screen.step()

@@ -25,9 +25,10 @@ REPEAT = 10
 n = 0
 start = time.ticks_us()
 for r in range(REPEAT):
-    base = t0 + r * len(samples) / 200
+    base = r * len(samples) * 5  # ms: 200 Hz
     for i, s in enumerate(samples):
-        spot.sample(base + i / 200, s, p.emit)
+        ms = base + i * 5
+        spot.sample(t0 + ms // 1000, ms, s, p.emit)  # the node's time: Unix second, ms tick
         n += 1
 elapsed = time.ticks_diff(time.ticks_us(), start)
 print("parking.us_per_sample %.1f us" % (elapsed / n))

@@ -28,7 +28,7 @@ for k in range(VEHICLES // BATCH):
         b.push(time.ticks_add(tick, 450000), 0)
     events += 4 * BATCH
     start = time.ticks_us()
-    p.poll(t0 + k)
+    p.poll(t0 + k, time.ticks_ms())
     elapsed += time.ticks_diff(time.ticks_us(), start)
 p.close(t0 + VEHICLES // BATCH)
 assert len(emitted) > 1

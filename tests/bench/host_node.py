@@ -65,7 +65,8 @@ with Mosquitto() as broker, tempfile.TemporaryDirectory() as tmp:
     Path(tmp, "board.json").write_text(json.dumps(board))
     env = mp.env()
     env["MICROPYPATH"] = "%s:%s:.frozen" % (code, code / "lib")
-    proc = subprocess.run([mp.binary(), "-c", PROBE], cwd=tmp, env=env, capture_output=True, text=True,
+    # Heap figures come from the build with the ESP32's 32-bit objects (host_tools.mp).
+    proc = subprocess.run([mp.binary("esp32"), "-c", PROBE], cwd=tmp, env=env, capture_output=True, text=True,
                           timeout=60)
     if proc.returncode != 0 or "node.acked 0" in proc.stderr:
         sys.exit("host_node: the node did not run and publish:\n" + proc.stdout + proc.stderr)

@@ -7,10 +7,12 @@ import json
 import app
 from app import health
 
+# Times are whole seconds, as the ESP32's time.time() gives them (a float32 holds a
+# Unix time only to 128 s); the payloads are those the old firmware made of them.
 CASES = [
     {"t": 1764367200, "started": 1764360000, "connected": True, "time": "ntp", "error": None,
      "free": 61234, "pending": 0, "dropped": 0, "reset": "power-on", "rssi": -67},
-    {"t": 1764367500.75, "started": 1764367000.5, "connected": False, "time": "unsynced",
+    {"t": 1764367500, "started": 1764367000, "connected": False, "time": "unsynced",
      "error": "link: OSError(113,)", "free": 40000, "pending": 12345, "dropped": 7,
      "reset": "watchdog", "rssi": None},
     {"t": 300, "started": 10, "connected": False, "time": "unsynced",

@@ -50,3 +50,37 @@ def expanded(kind, key, fields, keyed=False):
 def readings(out, keyed=False):
     """A pipeline's emit for tests: each reading appended to out as expanded() gives it."""
     return lambda kind, key, fields: out.append(expanded(kind, key, fields, keyed))
+
+
+FLOAT32 = float("1e39") == float("inf")  # the ESP32's single-precision float model
+
+
+def _runs(text):
+    """Text -> alternating runs of number characters and the rest."""
+    out = []
+    for ch in text:
+        num = ch in "-0123456789."
+        if out and out[-1][0] == num:
+            out[-1][1].append(ch)
+        else:
+            out.append((num, [ch]))
+    return [(num, "".join(chars)) for num, chars in out]
+
+
+def same_text_to_last_digit(got, want):
+    """Two texts equal but for decimals that differ by at most one unit of their last
+    printed digit: a float32 and a double can round an exact decimal tie apart
+    (1013.275 -> 1013.28 / 1013.27); everything else must match exactly."""
+    a, b = _runs(got), _runs(want)
+    if len(a) != len(b):
+        return False
+    for (num, x), (_, y) in zip(a, b):
+        if x == y:
+            continue
+        if not num or "." not in x or "." not in y:
+            return False
+        if len(x) - x.find(".") != len(y) - y.find("."):
+            return False  # not the same number of places
+        if abs(int(x.replace(".", "")) - int(y.replace(".", ""))) > 1:
+            return False
+    return True

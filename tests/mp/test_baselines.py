@@ -34,10 +34,13 @@ def boot(path, pc=None, section="parking"):
 
 
 def feed(p, t0, seconds, hz=10, dz=0, dx=0, **ev):
+    """Samples at hz from t0 (ms after T0: the node's time is whole Unix seconds and a
+    ms tick) for `seconds`; -> the ms after."""
     n = int(seconds * hz)
     for i in range(n):
-        p.event(t0 + i / hz, dict(ev, mag=[BASE[0] + dx, BASE[1], BASE[2] + dz]))
-    return t0 + n / hz
+        ms = t0 + i * 1000 // hz
+        p.event(T0 + ms // 1000, dict(ev, mag=[BASE[0] + dx, BASE[1], BASE[2] + dz]), ms)
+    return t0 + n * 1000 // hz
 
 
 def test_a_calibrated_spot_knows_its_baseline_after_a_reboot():
@@ -45,7 +48,7 @@ def test_a_calibrated_spot_knows_its_baseline_after_a_reboot():
     p, out, store = boot(path, {"debounce": 10})
     assert p.spots[0].status == "unknown"
     p.command("calibrate", {"seconds": 2})
-    t = feed(p, T0, 3)
+    t = feed(p, 0, 3)
     assert [o["status"] for o in out] == ["free"]
     with open(path) as f:
         assert [round(v) for v in json.load(f)["p1"]] == list(BASE)
@@ -54,7 +57,7 @@ def test_a_calibrated_spot_knows_its_baseline_after_a_reboot():
     p, out, store = boot(path, {"debounce": 10, "heartbeat": 60})  # power off, power on
     assert p.spots[0].status == "free"
     assert p.spots[0].field.base == before
-    t = feed(p, t + 3597, 5)  # booted at 23:00:00
+    t = feed(p, t + 3_597_000, 5)  # booted at 23:00:00
     t = feed(p, t, 30, dz=40)  # a car parks 5 s after boot
     assert [(o["TimeInstant"][11:19], o["status"]) for o in out if o["status"] != "free"] == [
         ("23:00:05", "occupied")]
@@ -77,12 +80,12 @@ def test_a_corrupt_or_missing_file_means_not_calibrated():
             with open(path, "w") as f:
                 f.write(text)
         p, out, store = boot(path, {"heartbeat": 60})
-        t = feed(p, T0, 5)
-        p.poll(T0 + 60)
+        t = feed(p, 0, 5)
+        p.poll(T0 + 60, 60_000)
         assert [o["status"] for o in out] == ["unknown"], text
         # A calibration still works and leaves a whole file behind.
         p.command("calibrate", {"seconds": 2})
-        feed(p, t + 60, 3)
+        feed(p, t + 60_000, 3)
         assert out[-1]["status"] == "free"
         assert [round(v) for v in BaselineStore(path).get("p1", 3)] == list(BASE)
 
@@ -91,7 +94,7 @@ def test_drift_is_written_at_most_hourly_and_only_when_it_moved():
     path = fresh("drift")
     p, out, store = boot(path, {"drift": 900})
     p.command("calibrate", {"seconds": 2})
-    t = feed(p, T0, 3, hz=1)
+    t = feed(p, 0, 3, hz=1)
     assert store.writes == 1
     # Six and a half hours free, the field creeping 10 counts an hour (temperature):
     # one sample a second, a drift step every second.
@@ -116,7 +119,7 @@ def test_drift_is_written_at_most_hourly_and_only_when_it_moved():
 def test_a_filesystem_that_refuses_the_write_does_not_stop_the_spot():
     p, out, store = boot("/nonexistent-dir/baselines.json")
     p.command("calibrate", {"seconds": 2})
-    feed(p, T0, 3)
+    feed(p, 0, 3)
     assert out[-1]["status"] == "free"
     assert store.writes == 0 and "baselines" in store.last_error
 
@@ -126,7 +129,7 @@ def test_a_magnetometer_lane_keeps_its_baseline_across_a_reboot():
     tc = {"lanes": [{"lane": 2, "magnetometer": True}], "interval": 60}
     p, out, store = boot(path, tc, "traffic")
     p.command("calibrate", {"lane": 2, "seconds": 1})
-    t = feed(p, T0, 2, lane=2)
+    t = feed(p, 0, 2, lane=2)
     assert [round(v) for v in BaselineStore(path).get("l2", 3)] == list(BASE)
     p, out, store = boot(path, tc, "traffic")
     assert p.mag[2].field.calibrated
@@ -164,7 +167,7 @@ def test_the_running_shell_keeps_a_remote_calibration_across_a_restart():
     shell = power_on()
     assert shell.command("calibrate", {"spot": 4, "seconds": 2}) == "calibrating p4 over 2 s"
     for i in range(30):
-        shell.node.event(T0 + i / 10, {"mag": list(BASE), "spot": 4})
+        shell.node.event(T0 + i // 10, {"mag": list(BASE), "spot": 4}, i * 100)
     assert shell.node.pipelines[0].spots[0].status == "free"
     shell = power_on()
     spot = shell.node.pipelines[0].spots[0]

@@ -1,4 +1,6 @@
 # Plain CW Doppler modules: the IF frequency per km/h follows from physics.
+import machine
+
 from doppler import C, K_BAND, X_BAND, Doppler, hz_per_kmh, kmh
 
 
@@ -25,3 +27,48 @@ def test_a_few_stray_edges_are_not_a_target():
     for t in (0, 1000, 2000):
         d.edge(None, t)
     assert d.measure() == 0
+
+
+
+class SquareWave(machine.PinBase):
+    """The IF square wave on a pin that time_pulse_us polls from its C busy loop, as it
+    polls a GPIO on the chip.  Its clock is virtual (1 us per read, read by window()
+    as ticks_us): the test times nothing on the host.  gap_at drops one cycle (the
+    level held low a period more), as a stall past a whole period would look."""
+
+    def __init__(self, hz, gap_at=None):
+        self.now = 0
+        self.half = 500000 // hz
+        self.gap_at = gap_at
+
+    def value(self, v=None):
+        self.now += 1
+        k = self.now // self.half
+        if self.gap_at is not None and k >= self.gap_at:
+            k = self.gap_at if k < self.gap_at + 2 else k - 2
+        return k % 2
+
+
+def window(d, wave):
+    import doppler
+    real = doppler.ticks_us
+    doppler.ticks_us = lambda: wave.now
+    try:
+        return d.window(wave, timeout_us=1000000)
+    finally:
+        doppler.ticks_us = real
+
+
+def test_a_window_times_the_if_period_in_c_without_any_handler():
+    d = Doppler(hz_per_kmh=K_BAND, irq=False)
+    f = window(d, SquareWave(2235))  # 50 km/h on K band
+    assert abs(f / K_BAND - 50.0) < 0.3, f  # the half period is whole us: 223 us, not 223.7
+    assert d.rejected == 0
+    # A cycle missed (a stall of more than a period): rejected, never read as a slower car.
+    assert window(d, SquareWave(2235, gap_at=20)) == 0 and d.rejected == 1
+
+    class Silent(machine.PinBase):
+        def value(self, v=None):
+            return 1
+
+    assert d.window(Silent(), timeout_us=5000) == 0 and d.rejected == 1  # no target: not rejected

@@ -18,7 +18,7 @@ def run(log, seconds):
     node = Node(CFG, board, log)
     for t in range(1000, 1000 + seconds):
         board.uart("pm").feed(FRAME)
-        node.poll(t)
+        node.poll(t, (t - 1000) * 1000)
     return node
 
 

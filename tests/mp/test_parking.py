@@ -21,15 +21,20 @@ def make(**pc):
 
 
 def feed(p, t0, seconds, dz=0, glitch_at=None, dx=0):
-    """Samples at HZ from t0 for `seconds`, the car adding dz counts on Z."""
+    """Samples at HZ from t0 (ms after T0) for `seconds`, the car adding dz counts on Z;
+    -> the ms after.  The node's time is the pair (whole Unix seconds, ms tick)."""
     n = int(seconds * HZ)
     for i in range(n):
-        t = t0 + i / HZ
+        ms = t0 + i * 1000 // HZ
         s = [BASE[0] + dx, BASE[1], BASE[2] + dz]
         if glitch_at is not None and i == glitch_at:
             s[1] = -16384  # a real single-sample I2C glitch value from the MAG3110 recording
-        p.event(t, {"mag": s})
-    return t0 + n / HZ
+        p.event(T0 + ms // 1000, {"mag": s}, ms)
+    return t0 + n * 1000 // HZ
+
+
+def poll(p, ms):
+    p.poll(T0 + ms // 1000, ms)
 
 
 def statuses(out):
@@ -47,19 +52,19 @@ def changes(out):
 
 def test_uncalibrated_spot_is_unknown_until_the_calibrate_command():
     p, out = make()
-    feed(p, T0, 5)
+    feed(p, 0, 5)
     assert out == []  # nothing changed: it is unknown from the start
-    p.poll(T0 + 600)  # heartbeat
+    poll(p, 600_000)  # heartbeat
     assert statuses(out) == [("22:10:00", "unknown")]
     assert out[0][0] == "pk/n7-p1"
     assert p.command("calibrate", {"seconds": 2}) == "calibrating p1 over 2 s"
-    feed(p, T0 + 600, 3)
+    feed(p, 600_000, 3)
     assert statuses(out)[-1] == ("22:10:02", "free")
 
 
 def test_a_parked_car_is_published_at_its_arrival_and_departure_times():
     p, out = make(autocalibrate=2, debounce=10)
-    t = feed(p, T0, 5)  # free from 22:00:02
+    t = feed(p, 0, 5)  # free from 22:00:02
     t = feed(p, t, 60, dz=40)  # a car parks at 22:00:05 for a minute
     feed(p, t, 30)  # and leaves at 22:01:05
     assert statuses(out) == [("22:00:02", "free"), ("22:00:05", "occupied"), ("22:01:05", "free")]
@@ -67,7 +72,7 @@ def test_a_parked_car_is_published_at_its_arrival_and_departure_times():
 
 def test_a_car_rolling_over_the_bay_is_not_parking():
     p, out = make(autocalibrate=2, debounce=10)
-    t = feed(p, T0, 5)
+    t = feed(p, 0, 5)
     t = feed(p, t, 4, dz=40)  # 4 s over the sensor, shorter than the debounce
     feed(p, t, 20)
     assert statuses(out) == [("22:00:02", "free")]
@@ -75,7 +80,7 @@ def test_a_car_rolling_over_the_bay_is_not_parking():
 
 def test_single_sample_glitches_never_change_the_state():
     p, out = make(autocalibrate=2, debounce=0)  # no debounce to hide behind
-    t = feed(p, T0, 5)
+    t = feed(p, 0, 5)
     t = feed(p, t, 5, glitch_at=20)
     feed(p, t, 5, dz=40, glitch_at=10)  # and none while occupied either
     assert statuses(out) == [("22:00:02", "free"), ("22:00:10", "occupied")]
@@ -83,7 +88,7 @@ def test_single_sample_glitches_never_change_the_state():
 
 def test_hysteresis_holds_occupied_between_release_and_threshold():
     p, out = make(autocalibrate=2, debounce=1, threshold=16, release=8)
-    t = feed(p, T0, 5)
+    t = feed(p, 0, 5)
     t = feed(p, t, 5, dz=30)
     t = feed(p, t, 30, dz=12)  # below the threshold but above the release
     assert statuses(out)[-1][1] == "occupied"
@@ -93,7 +98,7 @@ def test_hysteresis_holds_occupied_between_release_and_threshold():
 
 def test_slow_drift_while_free_is_followed():
     p, out = make(autocalibrate=2, debounce=10, drift=300)
-    t = feed(p, T0, 5)
+    t = feed(p, 0, 5)
     for step in range(1, 61):  # the field creeps 60 counts in an hour (temperature)
         t = feed(p, t, 60, dx=step)
     assert changes(out) == [("22:00:02", "free")]
@@ -106,19 +111,20 @@ def test_slow_drift_while_free_is_followed():
 
 def test_a_silent_or_broken_sensor_makes_the_spot_unknown():
     p, out = make(autocalibrate=2, debounce=2, timeout=10)
-    t = feed(p, T0, 5)
-    p.poll(t + 30)  # no samples for 30 s
+    t = feed(p, 0, 5)
+    poll(p, t + 30_000)  # no samples for 30 s
     assert statuses(out)[-1] == ("22:00:35", "unknown")
     p2, out2 = make(autocalibrate=2, debounce=2)
-    t = feed(p2, T0, 5)
+    t = feed(p2, 0, 5)
     for i in range(50):  # a bus stuck returning 0xC000 on every read
-        p2.event(t + i / HZ, {"mag": [-16384, -16384, -16384]})
+        ms = t + i * 1000 // HZ
+        p2.event(T0 + ms // 1000, {"mag": [-16384, -16384, -16384]}, ms)
     assert statuses(out2)[-1] == ("22:00:05", "unknown")
 
 
 def test_heartbeats_repeat_the_status_at_the_configured_interval():
     p, out = make(autocalibrate=1, heartbeat=60)
-    feed(p, T0, 185)
+    feed(p, 0, 185)
     assert statuses(out) == [("22:00:01", "free"), ("22:01:00", "free"), ("22:02:00", "free"),
                              ("22:03:00", "free")]
 
@@ -159,16 +165,16 @@ def test_a_spot_reads_its_qmc5883l_through_the_board_and_survives_bus_errors():
     bus.regs[6] = 0x01  # data ready
     bus.regs[0:6] = bytes([100, 0, 0xCE, 0xFF, 0x90, 0x01])  # (100, -50, 400): the baseline
     for i in range(30):
-        p.poll(T0 + i / 10)
+        poll(p, i * 100)
     bus.regs[4:6] = bytes([0xF4, 0x01])  # Z 500: a car
     for i in range(30, 40):
-        p.poll(T0 + i / 10)
+        poll(p, i * 100)
     bus.fail = True
     for i in range(40, 45):
-        p.poll(T0 + i / 10)  # a few failed reads change nothing
+        poll(p, i * 100)  # a few failed reads change nothing
     bus.fail = False
     for i in range(45, 70):
-        p.poll(T0 + i / 10)
+        poll(p, i * 100)
     assert [o["status"] for o in out] == ["occupied"]
     assert out[0]["TimeInstant"] == "2026-11-21T22:00:03Z"
 
@@ -191,10 +197,10 @@ def test_a_spot_seen_from_above_by_a_vl53l1x():
         bus.regs[0x96:0x98] = bytes([mm >> 8, mm & 0xFF])
         bus.regs[0x89] = raw_status
         for i in range(seconds * 10):
-            p.poll(t0 + i / 10)
-        return t0 + seconds
+            poll(p, t0 + i * 100)
+        return t0 + seconds * 1000
 
-    t = range_for(5, T0, 3500)  # the road 3.5 m below
+    t = range_for(5, 0, 3500)  # the road 3.5 m below
     t = range_for(2, t, 2100, raw_status=0x04)  # signal fail: not a reading
     t = range_for(10, t, 3480)
     t = range_for(10, t, 2000)  # a car roof 1.5 m nearer
@@ -205,9 +211,9 @@ def test_a_spot_seen_from_above_by_a_vl53l1x():
 def test_malformed_recorded_samples_are_counted_and_skipped():
     p, out = make(autocalibrate=1)
     for ev in ({"mag": [1, 2]}, {"mag": "xyz"}, {"mag": [1.5, 2, 3]}, {"mag": None}):
-        assert p.event(T0, ev)
+        assert p.event(T0, ev, 0)
     assert p.bad_events == 4 and out == []
-    feed(p, T0, 2)
+    feed(p, 0, 2)
     assert statuses(out) == [("22:00:01", "free")]
 
 
@@ -215,11 +221,16 @@ def test_a_steady_spot_allocates_nothing_per_sample():
     from mpalloc import steady_samples_allocate
     # On the device a float or a list per sample would be garbage at 10-200 Hz.
     p, out = make(autocalibrate=1, debounce=2)
-    t = feed(p, T0, 3)
+    t = feed(p, 0, 3)
     spot = p.spots[0]
-    free_ts = [t + i / 10 for i in range(30)]  # includes drift steps at whole seconds
-    assert steady_samples_allocate(lambda t, v: spot.sample(t, v, p.emit), free_ts, [15, -8, 52]) == 0
-    t = feed(p, free_ts[-1] + 0.1, 5, dz=40)  # parked
+    second = T0 + 3  # made outside the heap lock: a Unix second is a big int on the chip
+
+    def sample(ms, v):
+        spot.sample(second, ms, v, p.emit)
+
+    free_ts = [t + i * 100 for i in range(30)]  # includes drift steps every second
+    assert steady_samples_allocate(sample, free_ts, [15, -8, 52]) == 0
+    t = feed(p, free_ts[-1] + 100, 5, dz=40)  # parked
     assert statuses(out)[-1][1] == "occupied"
-    parked_ts = [t + i / 10 for i in range(30)]
-    assert steady_samples_allocate(lambda t, v: spot.sample(t, v, p.emit), parked_ts, [14, -8, 92]) == 0
+    parked_ts = [t + i * 100 for i in range(30)]
+    assert steady_samples_allocate(sample, parked_ts, [14, -8, 92]) == 0

@@ -4,7 +4,7 @@ import json
 import os
 import sys
 
-from mptest import expanded
+from mptest import FLOAT32, expanded, same_text_to_last_digit
 
 from app import health, rec_health, rec_parking, record
 from app.memlog import MemLog
@@ -124,7 +124,9 @@ def test_records_of_the_first_compact_layouts_publish_as_that_firmware_published
         for ln in lines[:-1]:
             rec = unhexlify(ln["hex"])
             assert rec[0] < 0x10  # version 1
-            assert record.expand(rec) == ln["published"].encode(), ln
+            got, want = record.expand(rec), ln["published"].encode()
+            # Published by the 64-bit host; the chip's float32 may round a mean's exact tie apart.
+            assert got == want or FLOAT32 and same_text_to_last_digit(got.decode(), ln["published"]), ln
         assert len(lines) == 11
     finally:
         record.BOOK = book

@@ -43,7 +43,7 @@ def shell_on(profile, cfg=CFG, board_class=Board):
 def sense(shell, start, seconds):
     for t in range(start, start + seconds):
         shell.board.uart("pm").feed(FRAME)
-        shell.sense(t)
+        shell.sense(t, (t - start) * 1000)
 
 
 def logged(shell):

@@ -75,7 +75,7 @@ def detector_card(ring):
 _thread.start_new_thread(detector_card, (board.presence("loop1"),))
 t_stop = None
 while True:
-    node.poll(board.now())
+    node.poll(board.now(), time.ticks_ms())
     State.in_pump = True
     try:
         n = uplink.pump()
@@ -88,7 +88,7 @@ while True:
         print("ready")
     State.published += n
     if State.passed and t_stop is None:
-        t_stop = board.now() + 2.5
+        t_stop = board.now() + 3
     if t_stop is not None and board.now() >= t_stop:
         break
     time.sleep_ms(50)
