@@ -27,7 +27,7 @@ SPECS = {
     "broker": "host:h! port:o tls:b ca:t cert:t key:t server_hostname:h tls_insecure_skip_verify:b "
               "user:t password:t keepalive:p timeout:p backoff_base:p backoff_cap:p window:i trial_attempts:i",
     "wifi": "ssid:W! password:w",
-    "ntp": "server:h every:p retry:p",
+    "ntp": "server:h port:o every:p retry:p",
     "health": "interval:p",
     "display": "enabled:b period:p",
     "log": "label:t file:t sectors:i",
