@@ -3,8 +3,9 @@
 # last will `offline`, birth `online`, command subscription), deliver, answer
 # commands, keep alive; on any failure close and retry after a jittered
 # exponential backoff.  No step waits for the network: the NTP exchange and
-# the connect (TLS handshake included) advance a little on each step.  A config on trial is rolled back to the last known
-# good one when the node cannot reach its broker with it.
+# the connect (TLS handshake included) advance a little on each step.  A
+# config on trial is rolled back to the last known good one when the node
+# cannot reach its broker with it.
 import json
 import time
 

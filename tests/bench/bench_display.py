@@ -13,7 +13,12 @@ from test_screen import OLED, sense, shell_on  # noqa: E402
 from app.screen import open_screen  # noqa: E402
 
 N = 500
-shell = shell_on(OLED)
+# A baselines file (none calibrated): without one the shell says so on stdout, where
+# only figures go.
+BASELINES = "/tmp/smartnode-bench-display-baselines.json"
+with open(BASELINES, "w") as f:
+    f.write("{}")
+shell = shell_on(dict(OLED, baselines=BASELINES))
 screen = open_screen(shell)
 sense(shell, 1000, 12)  # one air reading to show
 screen.step()
