@@ -17,7 +17,7 @@ def test_demo_shows_every_reading_arriving_including_those_made_while_the_broker
                 if "demo: broker DOWN for 5 s: the node keeps every reading in its flash log" in ln)
     up = next(i for i, ln in enumerate(lines) if "demo: broker UP again" in ln)
     shown = [(i, *ln.split("  ", 1)) for i, ln in enumerate(lines) if ln.startswith("/json/")]
-    assert (min(i for i, *_ in shown), "/json/smartnode/demo-1/attrs/deviceState", "online") in shown
+    assert (min(i for i, *_ in shown), "/json/smartnode/demo-1/attrs/deviceState", '"online"') in shown
     seqs, air_after_outage = [], []
     for i, topic, payload in shown:
         if topic.endswith("/deviceState"):
