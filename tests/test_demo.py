@@ -12,10 +12,8 @@ def test_demo_shows_every_reading_arriving_including_those_made_while_the_broker
                           "--outage", "5"], cwd=paths.ROOT, capture_output=True, text=True, timeout=90,
                          check=True).stdout
     lines = out.splitlines()
-    # The node's own messages share the demo's stdout and may land inside a demo line.
-    down = next(i for i, ln in enumerate(lines)
-                if "demo: broker DOWN for 5 s: the node keeps every reading in its flash log" in ln)
-    up = next(i for i, ln in enumerate(lines) if "demo: broker UP again" in ln)
+    down = lines.index("demo: broker DOWN for 5 s: the node keeps every reading in its flash log")
+    up = next(i for i, ln in enumerate(lines) if ln.startswith("demo: broker UP again"))
     shown = [(i, *ln.split("  ", 1)) for i, ln in enumerate(lines) if ln.startswith("/json/")]
     assert (min(i for i, *_ in shown), "/json/smartnode/demo-1/attrs/deviceState", '"online"') in shown
     seqs, air_after_outage = [], []
