@@ -4,35 +4,16 @@
 # display.alloc_bytes_per_redraw: heap allocated per redraw while the latest
 #   reading stays the same (the steady case between readings).
 import gc
-import os
 import sys
 import time
 
 sys.path.insert(0, "tests/mp")
-from test_screen import CFG, OLED, sense  # noqa: E402
+from test_screen import OLED, sense, shell_on  # noqa: E402
 
-from app import run  # noqa: E402
-from app.board_unix import Board  # noqa: E402
-from app.commands import ConfigStore  # noqa: E402
-from app.memlog import MemLog  # noqa: E402
 from app.screen import open_screen  # noqa: E402
 
 N = 500
-# The node's files (baselines, address book) in a directory of its own, baselines given
-# (none calibrated): a missing or foreign file is reported on stdout, where only figures go.
-DIR = "/tmp/smartnode-bench-display"
-try:
-    os.mkdir(DIR)
-except OSError:
-    pass
-try:
-    os.remove(DIR + "/keys.json")
-except OSError:
-    pass
-with open(DIR + "/baselines.json", "w") as f:
-    f.write("{}")
-board = Board(dict(OLED, uarts={"pm": {}}, baselines=DIR + "/baselines.json"), feed=True)
-shell = run.Shell(CFG, board, MemLog(), ConfigStore(DIR + "/config.json"))
+shell = shell_on(OLED)
 screen = open_screen(shell)
 sense(shell, 1000, 12)  # one air reading to show
 screen.step()
