@@ -21,16 +21,21 @@ def key(cfg, kind, device_id):
     return "%s/%s" % (apikey(cfg, kind), device_id)
 
 
-def attrs_topic(key):
-    return "/json/%s/attrs" % key
+PREFIX = "/json"  # selects the JSON agent on its MQTT binding; config broker.topic_prefix
+# "" gives the legacy form /<apikey>/<id>/..., the only one the agent's AMQP binding matches
+# (RabbitMQ maps it to routing key .<apikey>.<id>.attrs, bound as .*.*.attrs.#).
+
+
+def attrs_topic(key, prefix=PREFIX):
+    return "%s/%s/attrs" % (prefix, key)
 
 
 def cmd_topic(apikey, device_id):
     return "/%s/%s/cmd" % (apikey, device_id)
 
 
-def cmdexe_topic(apikey, device_id):
-    return "/json/%s/%s/cmdexe" % (apikey, device_id)
+def cmdexe_topic(apikey, device_id, prefix=PREFIX):
+    return "%s/%s/%s/cmdexe" % (prefix, apikey, device_id)
 
 
 def batch(objects):
