@@ -19,6 +19,7 @@ TrafficFlowObserved; one IoT Agent service per municipality.
 
     smartnode fleet mosquitto INVENTORY.csv --secrets SECRETS.json --out DIR   # DIR/mosquitto.conf, passwd, acl
     smartnode fleet iota INVENTORY.csv --secrets SECRETS.json [--out FILE]     # the agent's requests
+    smartnode fleet rabbitmq INVENTORY.csv --secrets SECRETS.json --out DIR    # the durable path (host_tools/rabbitmq.py)
 """
 import json
 import os
@@ -256,6 +257,16 @@ def add_arguments(p):
         else:
             w.add_argument("--out", help="write to this file instead of standard output")
         w.set_defaults(func=_main_mosquitto if name == "mosquitto" else _main_iota)
+    w = sub.add_parser("rabbitmq", help="RabbitMQ definitions, rabbitmq.conf and the agent's AMQP settings "
+                                        "(the durable path)")
+    w.add_argument("inventory", help="the fleet inventory CSV (as for provision)")
+    w.add_argument("--secrets", help="secrets JSON (as for provision, plus the agent's login)")
+    w.add_argument("--out", required=True,
+                   help="directory for definitions.json, rabbitmq.conf, iotagent-amqp.env, credentials.json")
+    w.add_argument("--cluster", choices=("mirrored", "quorum"),
+                   help="a cluster: the agent's queues replicated on every member (mirrored: what "
+                        "iotagent-json 3.14 can declare; quorum: needs an agent declaring x-queue-type)")
+    w.set_defaults(func=_main_rabbitmq)
 
 
 def main(args):
@@ -271,6 +282,12 @@ def _load(args):
 
 def _main_mosquitto(args):
     for path in write_mosquitto(_load(args), args.out):
+        print(path)
+
+
+def _main_rabbitmq(args):
+    from . import rabbitmq
+    for path in rabbitmq.write_fleet(_load(args), args.out, cluster=args.cluster):
         print(path)
 
 

@@ -26,6 +26,10 @@ PREFIX = "/json"  # selects the JSON agent on its MQTT binding; config broker.to
 # (RabbitMQ maps it to routing key .<apikey>.<id>.attrs, bound as .*.*.attrs.#).
 
 
+def prefix(cfg):
+    return (cfg.get("broker") or {}).get("topic_prefix", PREFIX)
+
+
 def attrs_topic(key, prefix=PREFIX):
     return "%s/%s/attrs" % (prefix, key)
 
@@ -37,7 +41,7 @@ OFFLINE = '"offline"'
 
 
 def status_topic(cfg):
-    return attrs_topic(key(cfg, "device", cfg["device_id"])) + "/deviceState"
+    return attrs_topic(key(cfg, "device", cfg["device_id"]), prefix(cfg)) + "/deviceState"
 
 
 def cmd_topic(apikey, device_id):

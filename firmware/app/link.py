@@ -15,6 +15,17 @@ from app.mqtt import Session, tls_context
 MAX_ANSWERS = 32
 
 
+def brokers(b):
+    """-> [(host, port)]: broker.host first, then broker.hosts ("host" or "host:port"),
+    tried in turn when a connect fails (the members of a cluster)."""
+    port = b.get("port", 8883 if b.get("tls") else 1883)
+    out = [(b["host"], port)]
+    for h in b.get("hosts") or ():
+        name, _, p = h.rpartition(":")
+        out.append((name, int(p)) if name else (h, port))
+    return out
+
+
 class Link:
     def __init__(self, cfg, board, uplink, commands, clock, store=None, random=None,
                  on_reconfigure=None):
@@ -28,6 +39,7 @@ class Link:
         b = cfg["broker"]
         self.backoff = Backoff(b.get("backoff_base", 1), b.get("backoff_cap", 300), random)
         self.session = None
+        self.broker_index = 0  # which of brokers(cfg["broker"]) this connection tries
         self._next_try = time.ticks_ms()
         self.answers = []  # (command, result) not yet published
         self.last_error = None
@@ -46,8 +58,10 @@ class Link:
         cfg = self.cfg
         b = cfg["broker"]
         ctx = tls_context(b)
+        hosts = brokers(b)
+        host, port = hosts[self.broker_index % len(hosts)]
         # Client id = login: a broker that binds them (use_username_as_clientid) sees no change.
-        s = Session(b.get("user") or cfg["device_id"], b["host"], b.get("port", 8883 if ctx else 1883),
+        s = Session(b.get("user") or cfg["device_id"], host, port,
                     b.get("user"), b.get("password"), b.get("keepalive", 60), ctx,
                     b.get("server_hostname"), b.get("timeout", 5))
         s.set_last_will(fiware.status_topic(cfg), fiware.OFFLINE, retain=True, qos=1)
@@ -72,12 +86,18 @@ class Link:
     def _fail(self, e, now):
         self.last_error = "%s: %r" % (type(e).__name__, e.args[0] if e.args else "")
         print("uplink:", self.last_error)
+        hosts = len(brokers(self.cfg["broker"]))
         if self.session is not None:
+            if not self.session.connected:  # a connect failed: the next broker in the list
+                self.broker_index = (self.broker_index + 1) % hosts
             self.session.close()
             self.session = None
         self.uplink.detach()
         self.failures += 1
-        self._next_try = time.ticks_add(now, int(self.backoff.next() * 1000))
+        if self.broker_index:  # another cluster member to try: at once; the backoff after a round
+            self._next_try = time.ticks_add(now, 100)
+        else:
+            self._next_try = time.ticks_add(now, int(self.backoff.next() * 1000))
         if self.trial is not None:
             self.trial[1] += 1
             if self.trial[1] >= self.cfg["broker"].get("trial_attempts", 3):
@@ -132,7 +152,8 @@ class Link:
         self._next_try = time.ticks_ms()
 
     def _answer(self, s):
-        topic = fiware.cmdexe_topic(fiware.apikey(self.cfg, "device"), self.cfg["device_id"])
+        topic = fiware.cmdexe_topic(fiware.apikey(self.cfg, "device"), self.cfg["device_id"],
+                                    fiware.prefix(self.cfg))
         while self.answers:
             name, result = self.answers[0]
             s.publish(topic, json.dumps({name: result}), qos=1)

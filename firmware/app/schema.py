@@ -25,7 +25,8 @@ SPECS = {
         "display:{display}",
     "location": "lat:Y! lon:X!",
     "broker": "host:h! port:o tls:b ca:t cert:t key:t server_hostname:h tls_insecure_skip_verify:b "
-              "user:t password:t keepalive:p timeout:p backoff_base:p backoff_cap:p window:i trial_attempts:i",
+              "user:t password:t keepalive:p timeout:p backoff_base:p backoff_cap:p window:i trial_attempts:i "
+              "topic_prefix:E hosts:H",
     "wifi": "ssid:W! password:w",
     "ntp": "server:h every:p retry:p",
     "health": "interval:p",
@@ -66,6 +67,15 @@ def _name(v, maxlen=64):
         if c in _BAD_NAME_CHARS:
             return False
     return True
+
+
+def _host_port(v):
+    if not isinstance(v, str) or not v or " " in v:
+        return False
+    name, _, port = v.rpartition(":")
+    if not name:
+        return True
+    return port.isdigit() and 1 <= int(port) <= 65535 and len(name) > 0
 
 
 def _municipality(v):
@@ -118,6 +128,12 @@ def _bad(kind, v):
     if kind == "B":
         ok = isinstance(v, list) and all(_is_num(x) for x in v)
         return None if ok else "a list of numbers"
+    if kind == "E":
+        ok = v == "/json" or v == ""
+        return None if ok else '"/json" (the IoT Agent\'s MQTT binding) or "" (its AMQP binding, via RabbitMQ)'
+    if kind == "H":
+        ok = isinstance(v, list) and all(_host_port(x) for x in v)
+        return None if ok else 'a list of "host" or "host:port" (port 1 to 65535)'
     if kind == "L":
         ok = isinstance(v, list) and all(_name(x) for x in v)
         return None if ok else "a list of input names"

@@ -33,7 +33,7 @@ class Uplink:
         self.max_batch = max_batch
         self.max_bytes = max_bytes
         self.clock = clock  # app.timesync.TimeSync, or None: stamps are trusted
-        self.prefix = (cfg.get("broker") or {}).get("topic_prefix", fiware.PREFIX)
+        self.prefix = fiware.prefix(cfg)
         self._buf = bytearray(TOPIC_ROOM + max_bytes + max_batch * 16 + 2)
         self._recs = []
         self._inflight = []  # [pid, key, [seq, ...], highest stamp], one per key at most
