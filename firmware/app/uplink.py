@@ -157,6 +157,7 @@ class Uplink:
                     continue
                 rec = record.expand(rec) if k is not None else b""  # '<key> {...}', made only now
                 sp = len(k) if k is not None else -1
+                logged = len(rec)
                 if sp < 1 or len(rec) < sp + 3 or rec[sp] != 32 or rec[sp + 1] != 123 or rec[-1] != 125:
                     # Not '<key> {...}': unpublishable. Forgotten in order, so one bad
                     # record cannot stop delivery.
@@ -189,14 +190,14 @@ class Uplink:
                         floor = stamp
                 size = len(rec) - o
                 need = size + 24
-                if seqs and (len(seqs) >= self.max_batch or size > size_left):
+                if seqs and (len(seqs) >= self.max_batch or logged > size_left):
                     if first_free is None:
                         first_free = seq
                     full = True
                     break
                 if p + need + 1 > len(buf):
                     buf = self._buf = bytearray(p + need + 1)  # one reading larger than any before
-                size_left -= size
+                size_left -= logged  # max_bytes of readings as logged in text, '<key> {...}'
                 buf[p:p + 7] = SEQ
                 p += 7
                 digits = b"%d" % seq
