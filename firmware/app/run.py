@@ -7,7 +7,7 @@ import time
 
 import asyncio
 
-from app import config, fiware
+from app import config, fiware, rec_health, record
 from app.baselines import BaselineStore
 from app.board import Board
 from app.commands import Commands, ConfigStore
@@ -31,6 +31,7 @@ class Shell:
         self.board = board
         self.log = log
         self.baselines = BaselineStore(board.baseline_file())
+        record.use_book(beside(board.baseline_file(), "keys.json"))
         self.node = Node(cfg, board, log, baselines=self.baselines)
         self.clock = TimeSync(synced=board.clock_set(), boot_seq=log.next_seq)
         self.uplink = Uplink(cfg, log, clock=self.clock, window=cfg["broker"].get("window", 8))
@@ -56,6 +57,7 @@ class Shell:
         self.health_key = fiware.key(cfg, "device", cfg["device_id"])
         h = cfg.get("health") or {}
         self.health.interval = h.get("interval", 300)
+        self.uplink.window = cfg["broker"].get("window", 8)
 
     def sense(self, t):
         if self._unsynced and self.clock.synced:
@@ -68,7 +70,7 @@ class Shell:
         link = self.link
         state = (link.connected, self.clock.state, link.last_error)
         if self.health.due(t, state):
-            self.node.emit(self.health_key, self.health.reading(t, *state))
+            self.node.emit(rec_health, self.health_key, self.health.reading(t, *state))
 
 
 async def sense(shell, period_ms=None):
@@ -104,6 +106,12 @@ async def network(shell, boot_ms):
             first = False
             print("uplink: first ack %d ms after boot" % time.ticks_diff(time.ticks_ms(), boot_ms))
         await asyncio.sleep_ms(ms)
+
+
+def beside(path, name):
+    """name in the directory of path."""
+    i = path.rfind("/")
+    return path[:i + 1] + name
 
 
 def load_config(path, store):

@@ -15,7 +15,7 @@
 # Bookkeeping is two bitmaps over the HORIZON readings after the log's ack
 # point (taken: in flight or done; done: acknowledged or unpublishable), so the
 # heap cost is fixed, whatever the backlog.
-from app import fiware
+from app import fiware, record
 from app.timesync import TI, VALID_FROM, flag, set_stamp
 
 TOPIC_ROOM = 128  # room before the payload for topic, packet id and fixed header (app.mqtt)
@@ -99,10 +99,9 @@ class Uplink:
         self._idle_at = None
 
     # -- building a message --------------------------------------------------------
-    def _busy(self, rec, sp):
+    def _busy(self, key):
         for m in self._inflight:
-            k = m[1]
-            if sp == len(k) and rec.startswith(k):
+            if m[1] == key:
                 return True
         return False
 
@@ -151,26 +150,23 @@ class Uplink:
                 after = seq
                 if self._bit(self._taken, seq):
                     continue
-                if not isinstance(rec, bytes):
-                    rec = bytes(rec)
-                sp = rec.find(b" ")
-                if sp < 1 or len(rec) < sp + 3 or rec[sp + 1] != 123 or rec[-1] != 125:
+                k = record.address(rec)  # only this device's readings are expanded
+                if k is not None and (k != key if key is not None else self._busy(k)):
+                    if first_free is None:
+                        first_free = seq
+                    continue
+                rec = record.expand(rec) if k is not None else b""  # '<key> {...}', made only now
+                sp = len(k) if k is not None else -1
+                logged = len(rec)
+                if sp < 1 or len(rec) < sp + 3 or rec[sp] != 32 or rec[sp + 1] != 123 or rec[-1] != 125:
                     # Not '<key> {...}': unpublishable. Forgotten in order, so one bad
                     # record cannot stop delivery.
                     self.malformed += 1
                     bad.append(seq)
                     continue
                 if key is None:
-                    if self._busy(rec, sp):
-                        if first_free is None:
-                            first_free = seq
-                        continue
-                    key = rec[:sp]
+                    key = k
                     floor = self._floor.get(key)
-                elif not (sp == len(key) and rec.startswith(key)):
-                    if first_free is None:
-                        first_free = seq
-                    continue
                 o = sp + 1  # the object is rec[o:]; copied once, into the packet
                 ti = rec.find(TI, o)
                 if ti >= 0:
@@ -194,14 +190,14 @@ class Uplink:
                         floor = stamp
                 size = len(rec) - o
                 need = size + 24
-                if seqs and (len(seqs) >= self.max_batch or size > size_left):
+                if seqs and (len(seqs) >= self.max_batch or logged > size_left):
                     if first_free is None:
                         first_free = seq
                     full = True
                     break
                 if p + need + 1 > len(buf):
                     buf = self._buf = bytearray(p + need + 1)  # one reading larger than any before
-                size_left -= size
+                size_left -= logged  # max_bytes of readings as logged in text, '<key> {...}'
                 buf[p:p + 7] = SEQ
                 p += 7
                 digits = b"%d" % seq
