@@ -286,9 +286,17 @@ def _main_mosquitto(args):
 
 
 def _main_rabbitmq(args):
+    import sys
     from . import rabbitmq
-    for path in rabbitmq.write_fleet(_load(args), args.out, cluster=args.cluster):
+    fleet = _load(args)
+    for path in rabbitmq.write_fleet(fleet, args.out, cluster=args.cluster):
         print(path)
+    legacy = [n["device_id"] for n in fleet["nodes"] if fiware.prefix(n) != ""]
+    if legacy:
+        sys.stderr.write("fleet: WARNING: %d node(s) publish under /json (%s): the agent's AMQP binding "
+                         "never sees those readings; add \"broker\": {\"topic_prefix\": \"\"} to the "
+                         "secrets' \"default\" section and provision them again\n"
+                         % (len(legacy), ", ".join(legacy[:3]) + (", ..." if len(legacy) > 3 else "")))
 
 
 def _main_iota(args):

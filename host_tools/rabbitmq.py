@@ -200,13 +200,18 @@ class RabbitMQ(procs.Scratch):
     """`with RabbitMQ() as r:` a RabbitMQ node with the MQTT plugin on loopback: r.mqtt_port,
     r.amqp_port. `definitions` (a dict) is loaded at boot. Data survive stop()/start()."""
 
-    def __init__(self, name=None, definitions=None, workdir=None, home=None, epmd=None, extra=""):
+    def __init__(self, name=None, definitions=None, workdir=None, home=None, epmd=None, extra="", conf=None,
+                 ports=None):
+        """conf: a whole rabbitmq.conf to run instead of ours (e.g. what `fleet rabbitmq` wrote),
+        with ports=(amqp, mqtt) the ports it listens on."""
         self.dir = workdir or tempfile.mkdtemp(prefix="rabbitmq-")
         self._own_dir = workdir is None
         self.name = name or "sn%s" % secrets.token_hex(3)
         self.node = "%s@localhost" % self.name
         self.home = home or self.dir
-        self.amqp_port, self.mqtt_port, self.dist_port = free_port(), free_port(), free_port()
+        self.amqp_port, self.mqtt_port = ports or (free_port(), free_port())
+        self.dist_port = free_port()
+        self.conf = conf
         self._epmd = epmd
         self._own_epmd = epmd is None
         self.definitions = definitions
@@ -229,6 +234,8 @@ class RabbitMQ(procs.Scratch):
                     RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}")
 
     def config(self):
+        if self.conf is not None:
+            return self.conf
         lines = ["listeners.tcp.1 = 127.0.0.1:%d" % self.amqp_port,
                  "mqtt.listeners.tcp.1 = 127.0.0.1:%d" % self.mqtt_port,
                  "mqtt.allow_anonymous = false",

@@ -2,7 +2,6 @@
 the definitions `smartnode fleet rabbitmq` generates; a plain AMQP consumer stands in for
 the IoT Agent's AMQP binding on the durable queue `iotaqueue`."""
 import json
-import socket
 import time
 
 import paho.mqtt.client as mqtt
@@ -31,12 +30,17 @@ def rabbit():
 
 class Agent:
     """What the agent's AMQP binding does with the queue: routing key back to a topic
-    ('.' -> '/'), payload as received."""
+    ('.' -> '/'), payload as received; reconnects when the broker drops it (the agent
+    retries every second)."""
 
     def __init__(self, port, queue=QUEUE):
-        self.queue = queue
+        self.port, self.queue = port, queue
+        self.conn = None
+        self._connect()
+
+    def _connect(self):
         self.conn = pika.BlockingConnection(pika.ConnectionParameters(
-            "127.0.0.1", port, credentials=pika.PlainCredentials("iota", CREDS["iota"])))
+            "127.0.0.1", self.port, credentials=pika.PlainCredentials("iota", CREDS["iota"])))
         self.ch = self.conn.channel()
 
     def take(self, until, timeout):
@@ -44,7 +48,14 @@ class Agent:
         out = []
         deadline = time.monotonic() + timeout
         while not until(out) and time.monotonic() < deadline:
-            method, _, body = self.ch.basic_get(self.queue, auto_ack=True)
+            try:
+                if self.conn is None:
+                    self._connect()
+                method, _, body = self.ch.basic_get(self.queue, auto_ack=True)
+            except pika.exceptions.AMQPError:  # e.g. a quorum queue electing a new leader
+                self.conn = None
+                time.sleep(0.5)
+                continue
             if method is None:
                 time.sleep(0.1)
                 continue
@@ -52,7 +63,8 @@ class Agent:
         return out
 
     def close(self):
-        self.conn.close()
+        if self.conn is not None and self.conn.is_open:
+            self.conn.close()
 
 
 def measures(msgs):
@@ -115,13 +127,76 @@ def test_a_device_cannot_act_for_another(rabbit):
             if c.socket() is not None:
                 c.socket().close()  # gone without DISCONNECT: the broker would send the will
         time.sleep(2)
-        got = agent.take(lambda m: False, timeout=3)
+        got = agent.take(lambda m: False, timeout=4)
     finally:
         victim.stop()
         agent.close()
+    # The limitation itself: the victim was knocked off (its health says so once back).
+    assert any(o.get("uplink") == "disconnected" for t, o in measures(got) if t == "/k/rb-2/attrs")
     status = [p for t, p, _ in got if t == "/k/rb-2/attrs/deviceState"]
     assert b'"offline"' not in status, status  # no will fired on the victim's status
     assert not any(o.get("pm25") == 999 for t, o in measures(got))  # nothing published as the victim
     # The attacker's own topic is open to it: the check above is not a dead broker.
     # (Under the victim's client id the broker may refuse or bounce it, so only the second.)
     assert 2 in {o.get("pm25") for t, o in measures(got) if t == "/k/rb-1-aq/attrs"}
+
+
+TLS_PROBE = r"""
+import json, sys
+from app.mqtt import Session, tls_context
+with open(sys.argv[2]) as f:
+    b = json.load(f)
+s = Session(b["user"], "localhost", int(sys.argv[1]), user=b["user"], password=b["password"],
+            ssl_context=tls_context(b), timeout=10)
+s.connect()
+s.publish("/kair/lj-001-aq/attrs", '{"TimeInstant":"2026-11-21T22:00:00Z","pm25":7}', qos=1)
+while s.outstanding:
+    s.poll(1000)
+s.disconnect()
+print("published")
+"""
+
+
+def test_fleet_rabbitmq_output_runs_a_tls_broker_the_node_and_agent_use(tmp_path):
+    """What `smartnode fleet rabbitmq` writes, run as written (ports and certificate paths
+    aside): MQTT over TLS only, the fleet's logins, the agent's queue."""
+    import subprocess
+    import sys
+
+    from host_tools import mp, paths
+    from host_tools.broker import free_port
+    from tests.pki import CA
+
+    secrets = json.load(open(paths.ROOT / "host_tools/data/fleet-example-secrets.json"))
+    secrets["default"]["broker"] = {"topic_prefix": ""}
+    (tmp_path / "secrets.json").write_text(json.dumps(secrets))
+    out = tmp_path / "rabbit"
+    r = subprocess.run([sys.executable, "-m", "host_tools", "fleet", "rabbitmq",
+                        str(paths.ROOT / "host_tools/data/fleet-example.csv"), "--secrets",
+                        str(tmp_path / "secrets.json"), "--out", str(out)], cwd=paths.ROOT,
+                       capture_output=True, text=True, check=True)
+    assert "WARNING" not in r.stderr  # every node uses the topic form the binding matches
+    ca = CA(str(tmp_path), "municipal-ca")
+    crt, key = ca.issue("server", "localhost")
+    tls = tmp_path / "tls"
+    tls.mkdir()
+    for src, name in ((ca.cert, "ca.pem"), (crt, "server.pem"), (key, "server.key")):
+        (tls / name).write_bytes(open(src, "rb").read())
+    mqtts, amqp = free_port(), free_port()
+    conf = ((out / "rabbitmq.conf").read_text().replace("/etc/rabbitmq/tls", str(tls))
+            .replace("= 8883", "= 127.0.0.1:%d" % mqtts).replace("= 5672", "= 127.0.0.1:%d" % amqp))
+    creds = json.loads((out / "credentials.json").read_text())
+    with RabbitMQ(conf=conf, ports=(amqp, mqtts)) as broker:
+        node = {"tls": True, "ca": ca.cert, "user": "lj-001", "password": creds["lj-001"]}
+        (tmp_path / "node.json").write_text(json.dumps(node))
+        probe = mp.run(["-c", TLS_PROBE, str(mqtts), str(tmp_path / "node.json")], capture_output=True,
+                       text=True, timeout=60)
+        assert probe.stdout.strip().endswith("published"), probe.stdout + probe.stderr
+        conn = pika.BlockingConnection(pika.ConnectionParameters(
+            "127.0.0.1", amqp, credentials=pika.PlainCredentials("iota", creds["iota"])))
+        method, _, body = conn.channel().basic_get(QUEUE, auto_ack=True)
+        conn.close()
+        listeners = broker.ctl("status").stdout
+    # MQTT over TLS only: no plain MQTT listener.
+    assert "protocol: mqtt/ssl" in listeners and "protocol: mqtt," not in listeners, listeners
+    assert method.routing_key == ".kair.lj-001-aq.attrs" and json.loads(body)["pm25"] == 7

@@ -12,17 +12,27 @@ from tests.test_rabbitmq import CREDS, FLEET, Agent, measures, node_config
 from tests.test_uplink_broker import aq, check_complete_and_ordered, unix
 
 
+def both_kinds():
+    """The fleet's definitions with the agent's queue as a quorum queue (iotaqueue) and a
+    mirrored twin (mirrored) on the same bindings: both get every reading."""
+    defs = definitions(FLEET, CREDS, cluster="quorum")
+    twin = definitions(FLEET, CREDS, queue="mirrored", cluster="mirrored")
+    for k in ("queues", "bindings", "policies"):
+        defs[k] += twin[k]
+    for p in defs["permissions"]:
+        if p["user"] == "iota":  # the agent may use either
+            p.update((k, p[k].replace("iotaqueue", "(iotaqueue|mirrored)")) for k in ("configure", "write", "read"))
+    return defs
+
+
 @pytest.fixture(scope="module")
 def cluster():
-    with Cluster(size=3) as c:
-        # The same readings go to both kinds of replicated queue (same bindings).
-        c.load(definitions(FLEET, CREDS, cluster="quorum"))
-        c.load(definitions(FLEET, CREDS, queue="mirrored", cluster="mirrored"))
+    with Cluster(size=3, definitions=both_kinds()) as c:
         yield c
 
 
 def test_queues_are_replicated_on_every_member(cluster):
-    out = cluster.nodes[0].ctl("list_queues", "name", "type", "members", "slave_pids",
+    out = cluster.nodes[0].ctl("list_queues", "name", "type", "members", "pid", "slave_pids",
                                "--no-table-headers").stdout
     rows = {line.split("\t")[0]: line for line in out.splitlines() if "\t" in line}
     for member in cluster.nodes:
@@ -58,8 +68,10 @@ def test_a_member_stops_and_the_node_fails_over_losing_nothing(cluster):
         stopped = time.time()
         after = agent.take(lambda m: any(unix(o["TimeInstant"]) > stopped + 3 for o in aq(measures(m))),
                            timeout=60)
-        mirrored = Agent(third.amqp_port, "mirrored").take(
-            lambda m: any(unix(o["TimeInstant"]) > stopped + 3 for o in aq(measures(m))), timeout=30)
+        twin = Agent(third.amqp_port, "mirrored")
+        mirrored = twin.take(lambda m: any(unix(o["TimeInstant"]) > stopped + 3 for o in aq(measures(m))),
+                             timeout=30)
+        twin.close()
     finally:
         node.stop()
         agent.close()
