@@ -60,11 +60,12 @@ def device_patterns(node, client_id):
     Topic write: its own entities' measures (and status, below attrs) and its command answers;
     topic read: its own commands. Queues: only its own MQTT subscription queue, which the
     plugin names after the client id."""
-    from . import fleet
+    from . import iota
+    from app import fiware
     esc = re.escape
     writes, reads = [], []
-    for kind, eid in fleet.entities(node):
-        apikey, dev = esc(fleet.fiware.apikey(node, kind)), esc(eid)
+    for kind, eid in iota.entities(node):
+        apikey, dev = esc(fiware.apikey(node, kind)), esc(eid)
         writes.append(_key([apikey, dev, r"attrs(\..+)?"]))
         if kind == "device":
             writes.append(_key([apikey, dev, "cmdexe"]))
