@@ -4,6 +4,7 @@ shown. Midway the broker goes away for a while: the node keeps sampling into
 its flash log and delivers the backlog, oldest first, when the broker is back.
 """
 import json
+import sys
 import time
 
 from .broker import Mosquitto
@@ -22,11 +23,18 @@ def show(topic, payload):
         body = json.dumps(json.loads(payload))
     except ValueError:
         body = payload.decode("utf-8", "replace")
-    print("%s  %s" % (topic, body), flush=True)
+    line("%s  %s" % (topic, body))
 
 
 def say(text):
-    print("demo: " + text, flush=True)
+    line("demo: " + text)
+
+
+def line(text):
+    # One write per line: the viewer's thread (show) and the main one (say) print at
+    # once, and print() writes the text and its newline separately.
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
 
 
 def main(args):
