@@ -26,6 +26,20 @@ def brokers(b):
     return out
 
 
+def new_session(cfg, index=0):
+    """An MQTT session to broker `index` of brokers(), its last will `offline` set; not yet connected."""
+    b = cfg["broker"]
+    ctx = tls_context(b)
+    hosts = brokers(b)
+    host, port = hosts[index % len(hosts)]
+    # Client id = login: a broker that binds them (use_username_as_clientid) sees no change.
+    s = Session(b.get("user") or cfg["device_id"], host, port,
+                b.get("user"), b.get("password"), b.get("keepalive", 60), ctx,
+                b.get("server_hostname"), b.get("timeout", 5))
+    s.set_last_will(fiware.status_topic(cfg), fiware.OFFLINE, retain=True, qos=1)
+    return s
+
+
 class Link:
     def __init__(self, cfg, board, uplink, commands, clock, store=None, random=None,
                  on_reconfigure=None):
@@ -56,17 +70,7 @@ class Link:
         return self.session is not None and self.session.connected
 
     def _new_session(self):
-        cfg = self.cfg
-        b = cfg["broker"]
-        ctx = tls_context(b)
-        hosts = brokers(b)
-        host, port = hosts[self.broker_index % len(hosts)]
-        # Client id = login: a broker that binds them (use_username_as_clientid) sees no change.
-        s = Session(b.get("user") or cfg["device_id"], host, port,
-                    b.get("user"), b.get("password"), b.get("keepalive", 60), ctx,
-                    b.get("server_hostname"), b.get("timeout", 5))
-        s.set_last_will(fiware.status_topic(cfg), fiware.OFFLINE, retain=True, qos=1)
-        return s
+        return new_session(self.cfg, self.broker_index)
 
     def _established(self):
         s = self.session
