@@ -173,7 +173,8 @@ def test_fleet_rabbitmq_output_runs_a_tls_broker_the_node_and_agent_use(tmp_path
     out = tmp_path / "rabbit"
     r = subprocess.run([sys.executable, "-m", "host_tools", "fleet", "rabbitmq",
                         str(paths.ROOT / "host_tools/data/fleet-example.csv"), "--secrets",
-                        str(tmp_path / "secrets.json"), "--out", str(out)], cwd=paths.ROOT,
+                        str(tmp_path / "secrets.json"), "--types",
+                        str(paths.ROOT / "host_tools/data/fleet-example-types.json"), "--out", str(out)], cwd=paths.ROOT,
                        capture_output=True, text=True, check=True)
     assert "WARNING" not in r.stderr  # every node uses the topic form the binding matches
     ca = CA(str(tmp_path), "municipal-ca")
