@@ -3,7 +3,7 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-DEBS := mosquitto mosquitto-clients openssl build-essential libffi-dev pkg-config libmbedtls-dev quilt dpkg-dev gcc-multilib
+DEBS := mosquitto mosquitto-clients rabbitmq-server openssl build-essential libffi-dev pkg-config libmbedtls-dev quilt dpkg-dev gcc-multilib
 
 .PHONY: all deps venv micropython vendor setup test demo bench clean
 

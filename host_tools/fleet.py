@@ -19,6 +19,7 @@ told about each (types, units, static attributes) is host_tools/iota.py.
     smartnode fleet mosquitto INVENTORY.csv --types TYPES.json --secrets SECRETS.json --out DIR  # DIR/mosquitto.conf, passwd, acl
     smartnode fleet iota INVENTORY.csv --types TYPES.json --secrets SECRETS.json [--out FILE]    # the agent's requests
     smartnode fleet sites INVENTORY.csv --types TYPES.json --secrets SECRETS.json [--out FILE]   # the parking sites
+    smartnode fleet rabbitmq INVENTORY.csv --types TYPES.json --secrets SECRETS.json --out DIR   # the durable path (rabbitmq.py)
 """
 import json
 import os
@@ -153,6 +154,17 @@ def add_arguments(p):
             w.add_argument("--send", metavar="URL", help="POST them there instead (e.g. http://iot-agent:4041 "
                            "for iota, http://orion:1026 for sites)")
         w.set_defaults(func={"mosquitto": _main_mosquitto, "iota": _main_iota, "sites": _main_sites}[name])
+    w = sub.add_parser("rabbitmq", help="RabbitMQ definitions, rabbitmq.conf and the agent's AMQP settings "
+                                        "(the durable path)")
+    w.add_argument("inventory", help="the fleet inventory CSV (as for provision)")
+    w.add_argument("--secrets", help="secrets JSON (as for provision, plus the agent's login)")
+    w.add_argument("--types", help="node types JSON (as for provision)")
+    w.add_argument("--out", required=True,
+                   help="directory for definitions.json, rabbitmq.conf, iotagent-amqp.env, credentials.json")
+    w.add_argument("--cluster", choices=("mirrored", "quorum"),
+                   help="a cluster: the agent's queues replicated on every member (mirrored: what "
+                        "iotagent-json 3.14 can declare; quorum: needs an agent declaring x-queue-type)")
+    w.set_defaults(func=_main_rabbitmq)
 
 
 def main(args):
@@ -175,6 +187,19 @@ def _load(args):
 def _main_mosquitto(args):
     for path in write_mosquitto(_load(args), args.out):
         print(path)
+
+
+def _main_rabbitmq(args):
+    from . import rabbitmq
+    fleet = _load(args)
+    for path in rabbitmq.write_fleet(fleet, args.out, cluster=args.cluster):
+        print(path)
+    legacy = [n["device_id"] for n in fleet["nodes"] if fiware.prefix(n) != ""]
+    if legacy:
+        sys.stderr.write("fleet: WARNING: %d node(s) publish under /json (%s): the agent's AMQP binding "
+                         "never sees those readings; add \"broker\": {\"topic_prefix\": \"\"} to the "
+                         "secrets' \"default\" section and provision them again\n"
+                         % (len(legacy), ", ".join(legacy[:3]) + (", ..." if len(legacy) > 3 else "")))
 
 
 def _main_iota(args):

@@ -53,12 +53,14 @@ def check_complete_and_ordered(objs):
     seqs = [o["seq"] for t, o in objs]
     # Every reading the node logged arrived: the sequence numbers have no gap.
     assert sorted(set(seqs)) == list(range(1, max(seqs) + 1))
-    # Oldest first: a reading is new only if its number is above all seen before.
-    first_seen = []
-    for s in seqs:
-        if s not in first_seen:
-            assert not first_seen or s > max(first_seen), (s, first_seen[-3:])
-            first_seen.append(s)
+    # Oldest first per entity (topic): a reading is new only if its number is above
+    # all seen before on its topic.
+    first_seen = {}
+    for t, o in objs:
+        seen = first_seen.setdefault(t, [])
+        if o["seq"] not in seen:
+            assert not seen or o["seq"] > max(seen), (t, o["seq"], seen[-3:])
+            seen.append(o["seq"])
     # A duplicate is the very same reading again (same number, same content).
     by_seq = {}
     for t, o in objs:
@@ -160,6 +162,7 @@ def test_a_silent_broker_is_detected_as_a_dead_connection(broker):
 DRAIN_PROBE = r"""
 import sys
 from app import record
+from app.isotime import iso
 from app.memlog import MemLog
 from app.mqtt import Session
 from app.uplink import Uplink
@@ -167,12 +170,28 @@ log = MemLog(capacity=10000)
 for i in range(1, 3001):
     if i % 500 == 0:
         log.append(b"broken record %d" % i)  # not '<key> {...}'
-    else:
-        log.append(record.pack("k/dr-%d" % (i // 700), b'{"TimeInstant":"2026-11-21T22:00:00Z","i":%d}' % i))
+    else:  # five devices interleaved unevenly, as a node's entities are
+        dev = (i * 7 // 3) % 5
+        log.append(record.pack("k/dr-%d" % dev, b'{"TimeInstant":"%s","i":%d}' % (iso(1795298400 + i), i)))
 up = Uplink({}, log, window=4, max_batch=50)
 s = Session("drain-probe", "127.0.0.1", int(sys.argv[1]))
 s.connect()
 up.attach(s)
+# The wire as the broker sees it: each PUBLISH (packet id, topic) and each PUBACK.
+send, last = s.send_publish, []
+def frame(buf, start, end, topic, qos=1, retain=False, f=s.frame_publish):
+    pid, pkt = f(buf, start, end, topic, qos, retain)
+    last[:] = [pid, topic]
+    return pid, pkt
+def sent(pkt, qos):
+    print("P", last[0], last[1])
+    send(pkt, qos)
+def acked(pid, on=up.on_puback):
+    print("A", pid)
+    on(pid)
+s.frame_publish, s.send_publish = frame, sent
+up.attach(s)
+s.on_puback = acked
 while log.pending:
     up.step()
     s.poll(5)
@@ -181,17 +200,34 @@ print(up.acked, up.malformed, up.publishes)
 """
 
 
-def test_windowed_drain_delivers_everything_in_order(broker):
+def test_mixed_backlog_one_message_in_flight_per_entity(broker):
     from host_tools import mp
 
     col = Collector(broker.port, topic="/json/#")
     out = mp.run(["-c", DRAIN_PROBE, str(broker.port)], capture_output=True, text=True, timeout=60)
     msgs = col.drain(lambda m: len(readings(m)) >= 2994, timeout=20)
     col.close()
-    acked, malformed, publishes = map(int, out.stdout.split())
+    lines = out.stdout.split("\n")
+    acked, malformed, publishes = map(int, lines[-2].split())
     assert (acked, malformed) == (2994, 6)
+    # From the wire events: never a second PUBLISH for a topic before the first's PUBACK,
+    # and several devices in flight at once (the window is used).
+    waiting, most = {}, 0
+    for line in lines[:-2]:
+        kind, pid, *topic = line.split()
+        if kind == "P":
+            assert topic[0] not in waiting.values(), line
+            waiting[pid] = topic[0]
+            most = max(most, len(waiting))
+        else:
+            del waiting[pid]
+    assert not waiting and most == 4
     objs = readings(msgs)
-    assert [o["i"] for t, o in objs] == [i for i in range(1, 3001) if i % 500]
-    assert all(t == "/json/k/dr-%d/attrs" % (o["i"] // 700) for t, o in objs)
+    assert sorted(o["i"] for t, o in objs) == [i for i in range(1, 3001) if i % 500]
+    assert all(t == "/json/k/dr-%d/attrs" % ((o["i"] * 7 // 3) % 5) for t, o in objs)
     assert all(o["seq"] == o["i"] for t, o in objs)
+    for dev in range(5):  # each entity's readings oldest first, stamps never going back
+        mine = [o for t, o in objs if t == "/json/k/dr-%d/attrs" % dev]
+        assert [o["i"] for o in mine] == sorted(o["i"] for o in mine)
+        assert [o["TimeInstant"] for o in mine] == sorted(o["TimeInstant"] for o in mine)
     assert publishes < 3000 // 10  # batched: many readings per message

@@ -21,8 +21,17 @@ def key(cfg, kind, device_id):
     return "%s/%s" % (apikey(cfg, kind), device_id)
 
 
-def attrs_topic(key):
-    return "/json/%s/attrs" % key
+PREFIX = "/json"  # selects the JSON agent on its MQTT binding; config broker.topic_prefix
+# "" gives the legacy form /<apikey>/<id>/..., the only one the agent's AMQP binding matches
+# (RabbitMQ maps it to routing key .<apikey>.<id>.attrs, bound as .*.*.attrs.#).
+
+
+def prefix(cfg):
+    return (cfg.get("broker") or {}).get("topic_prefix", PREFIX)
+
+
+def attrs_topic(key, prefix=PREFIX):
+    return "%s/%s/attrs" % (prefix, key)
 
 
 # The node's status on its Device entity: a single-attribute topic whose payload
@@ -32,15 +41,15 @@ OFFLINE = '"offline"'
 
 
 def status_topic(cfg):
-    return attrs_topic(key(cfg, "device", cfg["device_id"])) + "/deviceState"
+    return attrs_topic(key(cfg, "device", cfg["device_id"]), prefix(cfg)) + "/deviceState"
 
 
 def cmd_topic(apikey, device_id):
     return "/%s/%s/cmd" % (apikey, device_id)
 
 
-def cmdexe_topic(apikey, device_id):
-    return "/json/%s/%s/cmdexe" % (apikey, device_id)
+def cmdexe_topic(apikey, device_id, prefix=PREFIX):
+    return "%s/%s/%s/cmdexe" % (prefix, apikey, device_id)
 
 
 def batch(objects):

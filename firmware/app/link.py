@@ -18,12 +18,25 @@ from app.mqtt import Session, resolver, tls_context
 MAX_ANSWERS = 32
 
 
-def new_session(cfg):
-    """An MQTT session as cfg says, its last will `offline` set; not yet connected."""
+def brokers(b):
+    """-> [(host, port)]: broker.host first, then broker.hosts ("host" or "host:port"),
+    tried in turn when a connect fails (the members of a cluster)."""
+    port = b.get("port", 8883 if b.get("tls") else 1883)
+    out = [(b["host"], port)]
+    for h in b.get("hosts") or ():
+        name, _, p = h.rpartition(":")
+        out.append((name, int(p)) if name else (h, port))
+    return out
+
+
+def new_session(cfg, index=0):
+    """An MQTT session to broker `index` of brokers(), its last will `offline` set; not yet connected."""
     b = cfg["broker"]
     ctx = tls_context(b)
+    hosts = brokers(b)
+    host, port = hosts[index % len(hosts)]
     # Client id = login: a broker that binds them (use_username_as_clientid) sees no change.
-    s = Session(b.get("user") or cfg["device_id"], b["host"], b.get("port", 8883 if ctx else 1883),
+    s = Session(b.get("user") or cfg["device_id"], host, port,
                 b.get("user"), b.get("password"), b.get("keepalive", 60), ctx,
                 b.get("server_hostname"), b.get("timeout", 5))
     s.set_last_will(fiware.status_topic(cfg), fiware.OFFLINE, retain=True, qos=1)
@@ -43,6 +56,7 @@ class Link:
         b = cfg["broker"]
         self.backoff = Backoff(b.get("backoff_base", 1), b.get("backoff_cap", 300), random)
         self.session = None
+        self.broker_index = 0  # which of brokers(cfg["broker"]) this connection tries
         self._next_try = time.ticks_ms()
         self.answers = []  # (command, result) not yet published
         self.last_error = None
@@ -61,7 +75,7 @@ class Link:
         return self.session is not None and self.session.connected
 
     def _new_session(self):
-        return new_session(self.cfg)
+        return new_session(self.cfg, self.broker_index)
 
     def _established(self):
         s = self.session
@@ -82,13 +96,20 @@ class Link:
     def _fail(self, e, now):
         self.last_error = "%s: %r" % (type(e).__name__, e.args[0] if e.args else "")
         print("uplink:", self.last_error)
+        hosts = brokers(self.cfg["broker"])
+        resolver().failed(hosts[self.broker_index % len(hosts)][0])  # looked up afresh next time
+        hosts = len(hosts)
         if self.session is not None:
+            if not self.session.connected:  # a connect failed: the next broker in the list
+                self.broker_index = (self.broker_index + 1) % hosts
             self.session.close()
             self.session = None
         self.uplink.detach()
         self.failures += 1
-        resolver().failed(self.cfg["broker"]["host"])
-        self._next_try = time.ticks_add(now, int(self.backoff.next() * 1000))
+        if self.broker_index:  # another cluster member to try: at once; the backoff after a round
+            self._next_try = time.ticks_add(now, 100)
+        else:
+            self._next_try = time.ticks_add(now, int(self.backoff.next() * 1000))
         if self.trial is not None:
             self.trial[1] += 1
             if self.trial[1] >= self.cfg["broker"].get("trial_attempts", 3):
@@ -145,7 +166,8 @@ class Link:
         self._next_try = time.ticks_ms()
 
     def _answer(self, s):
-        topic = fiware.cmdexe_topic(fiware.apikey(self.cfg, "device"), self.cfg["device_id"])
+        topic = fiware.cmdexe_topic(fiware.apikey(self.cfg, "device"), self.cfg["device_id"],
+                                    fiware.prefix(self.cfg))
         while self.answers:
             name, result = self.answers[0]
             s.publish(topic, json.dumps({name: result}), qos=1)

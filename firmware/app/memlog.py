@@ -29,9 +29,10 @@ class MemLog:
     def read(self, after_seq, out, max_count, max_bytes):
         """Append (seq, payload) with seq > after_seq to out, oldest first."""
         size = 0
-        for seq, p in self._recs:
-            if seq <= after_seq:
-                continue
+        recs = self._recs
+        # Sequence numbers are consecutive in the list: start where after_seq + 1 is.
+        for i in range(max(0, after_seq + 1 - recs[0][0]) if recs else 0, len(recs)):
+            seq, p = recs[i]
             if len(out) >= max_count or (out and size + len(p) > max_bytes):
                 break
             out.append((seq, p))

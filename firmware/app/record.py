@@ -138,6 +138,22 @@ def expand(rec):
         return b""  # torn or foreign: the uplink counts it malformed
 
 
+def address(rec):
+    """A log record's key (bytes) without expanding its reading; None if it has none.
+    The uplink sorts records by device with it and expands only what it publishes."""
+    if not rec:
+        return None
+    if rec[0] >= 0x21:  # text: '<key> {json}'
+        sp = rec.find(b" ")
+        return bytes(rec[:sp]) if sp > 0 else None
+    if len(rec) < 3:
+        return None
+    if rec[1] == INLINE:
+        return bytes(rec[3:3 + rec[2]])
+    k = BOOK.key(rec[1])
+    return k.encode() if k is not None else None
+
+
 def stamp(rec):
     """A log record's reading time (Unix seconds), or None if it has none."""
     from app.packing import Reader

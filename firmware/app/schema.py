@@ -31,7 +31,7 @@ SPECS = {
     "location": "lat:Y! lon:X!",
     "broker": "host:h! port:o tls:b ca:t cert:t key:t server_hostname:h tls_insecure_skip_verify:b "
               "user:t password:t keepalive:i(1,65535) timeout:i(1,60) backoff_base:p(0.1,3600) "
-              "backoff_cap:p(0.1,86400) window:i(1,32) trial_attempts:i(1,100)",
+              "backoff_cap:p(0.1,86400) window:i(1,32) trial_attempts:i(1,100) topic_prefix:E hosts:H",
     "wifi": "ssid:W! password:w",
     "ntp": "server:h port:o every:p(60,604800) retry:p(1,86400)",
     "health": "interval:p(1,86400)",
@@ -76,6 +76,15 @@ def _name(v, maxlen=64):
         if c in _BAD_NAME_CHARS:
             return False
     return True
+
+
+def _host_port(v):
+    if not isinstance(v, str) or not v or " " in v:
+        return False
+    name, _, port = v.rpartition(":")
+    if not name:
+        return True
+    return port.isdigit() and 1 <= int(port) <= 65535 and len(name) > 0
 
 
 def _municipality(v):
@@ -136,6 +145,12 @@ def _bad(kind, v):
     if kind == "B":
         ok = isinstance(v, list) and len(v) <= 12 and all(_is_num(x) and -1e6 <= x <= 1e6 for x in v)
         return None if ok else "a list of at most 12 numbers from -1000000 to 1000000"
+    if kind == "E":
+        ok = v == "/json" or v == ""
+        return None if ok else '"/json" (the IoT Agent\'s MQTT binding) or "" (its AMQP binding, via RabbitMQ)'
+    if kind == "H":
+        ok = isinstance(v, list) and len(v) <= 8 and all(_host_port(x) for x in v)
+        return None if ok else 'a list of at most 8 "host" or "host:port" (port 1 to 65535)'
     if kind == "L":
         ok = isinstance(v, list) and all(_name(x) for x in v)
         return None if ok else "a list of input names"

@@ -1,4 +1,6 @@
-# Run under the MicroPython unix port by host_mqtt.py: argv = port, mode, count.
+# Run under the MicroPython unix port by host_mqtt.py: argv = port, mode, count
+# [, user, password, topic prefix, devices] (host_rabbitmq.py: a broker with logins,
+# the topic form of the AMQP path, readings of `devices` devices interleaved).
 # mode "drain": the node's uplink drains a backlog of `count` readings from the log;
 # mode "naive": umqtt.simple publishes `count` readings one per QoS 1 publish.
 # Prints "<acknowledged readings> <seconds> <bytes on the wire>".
@@ -12,6 +14,8 @@ from app.memlog import MemLog
 port = int(sys.argv[1])
 mode = sys.argv[2]
 count = int(sys.argv[3])
+user, password, prefix = (sys.argv[4:7] + [None, None, "/json"])[:3] if len(sys.argv) > 4 else (None, None, "/json")
+devices = int(sys.argv[7]) if len(sys.argv) > 7 else 1
 T0 = 1795298400  # 2026-11-21T22:00:00Z
 
 
@@ -23,14 +27,14 @@ def reading(i):
 
 log = MemLog(capacity=count)
 for i in range(count):
-    log.append(record.pack("bench/bench-1-aq", reading(i)))
+    log.append(record.pack("bench/bench-%d-aq" % (1 + i % devices), reading(i)))
 
 if mode == "drain":
     from app.mqtt import Session
     from app.uplink import Uplink
 
-    up = Uplink({}, log)
-    s = Session("bench-1", "127.0.0.1", port, keepalive=60)
+    up = Uplink({"broker": {"topic_prefix": prefix}}, log)
+    s = Session(user or "bench-1", "127.0.0.1", port, user=user, password=password, keepalive=60)
     t0 = time.ticks_us()
     s.connect()
     up.attach(s)

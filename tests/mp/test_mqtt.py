@@ -120,14 +120,23 @@ def test_batches_per_device_oldest_first_with_sequence_numbers():
     out = Collect()
     up = Uplink({}, log, out)
     assert up.pump() == 5
+    # A device's readings are gathered across the interleaving: one message each.
     assert out.msgs == [
         ("/json/k/n-aq/attrs", [{"seq": 1, "TimeInstant": "2026-11-21T22:00:00Z", "pm25": 3},
                                 {"seq": 2, "TimeInstant": "2026-11-21T22:01:00Z", "pm25": 4},
-                                {"seq": 3, "TimeInstant": "2026-11-21T22:02:00Z", "pm25": 5}]),
+                                {"seq": 3, "TimeInstant": "2026-11-21T22:02:00Z", "pm25": 5},
+                                {"seq": 5}]),
         ("/json/k/n/attrs", {"seq": 4, "TimeInstant": "2026-11-21T22:03:00Z", "uptime": 5}),
-        ("/json/k/n-aq/attrs", {"seq": 5}),
     ]
     assert log.pending == 0
+
+
+def test_topic_prefix_from_config():
+    log = MemLog()
+    log.append(record.pack("k/n-aq", reading("2026-11-21T22:00:00Z", 1)))
+    out = Collect()
+    Uplink({"broker": {"topic_prefix": ""}}, log, out).pump()
+    assert out.msgs[0][0] == "/k/n-aq/attrs"  # what the agent's AMQP binding matches
 
 
 def test_batch_respects_count_and_size_limits():
@@ -176,12 +185,16 @@ def test_published_stamps_never_go_backwards_per_device():
     log.append(record.pack("k/a", reading("2026-11-21T22:05:00Z", 1)))
     log.append(record.pack("k/b", reading("2026-11-21T21:00:00Z", 2)))  # another device: fine
     log.append(record.pack("k/a", reading("2026-11-21T22:04:00Z", 3)))  # clock stepped back
+    log.append(record.pack("k/a", reading("2026-11-21T22:06:00Z", 4)))
     out = Collect()
-    Uplink({}, log, out).pump()
+    up = Uplink({}, log, out, max_batch=2)
+    up.pump()
     assert out.msgs[1][1]["TimeInstant"] == "2026-11-21T21:00:00Z"
-    late = out.msgs[2][1]
+    late = out.msgs[0][1][1]
     assert late["TimeInstant"] == "2026-11-21T22:05:00Z" and late["timeAdjusted"] is True
     assert late["pm25"] == 3
+    # The floor holds across messages: seq 4 went in a message of its own.
+    assert out.msgs[2][1]["TimeInstant"] == "2026-11-21T22:06:00Z" and "timeAdjusted" not in out.msgs[2][1]
 
 
 def packet(kind, body):
