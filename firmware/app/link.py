@@ -11,6 +11,7 @@ from app import fiware
 from app.backoff import Backoff
 from app.commands import Deferred
 from app.mqtt import Session, tls_context
+from app.console import say
 
 MAX_ANSWERS = 32
 
@@ -74,7 +75,7 @@ class Link:
 
     def _fail(self, e, now):
         self.last_error = "%s: %r" % (type(e).__name__, e.args[0] if e.args else "")
-        print("uplink:", self.last_error)
+        say("uplink:", self.last_error)
         if self.session is not None:
             self.session.close()
             self.session = None
@@ -92,7 +93,7 @@ class Link:
             try:
                 good = self.store.rollback()
             except (OSError, ValueError) as e:  # no readable last known good on flash
-                print("config: rollback:", repr(e))
+                say("config: rollback:", repr(e))
         self.trial = None
         if good is None:
             return

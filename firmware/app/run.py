@@ -18,6 +18,7 @@ from app.node import Node
 from app.screen import open_screen
 from app.timesync import TimeSync
 from app.uplink import Uplink
+from app.console import say
 
 # The running node's parts, for `host_tools inspect` after it interrupts the loop.
 STATE = {}
@@ -79,7 +80,7 @@ async def sense(shell, period_ms=None):
             shell.sense(board.now())
         except Exception as e:  # a sensor fault must not stop delivery of what is logged
             shell.link.last_error = "sense: %r" % (e,)
-            print("sense:", repr(e))
+            say("sense:", repr(e))
         await asyncio.sleep_ms(period_ms or shell.node.poll_ms)
 
 
@@ -98,11 +99,11 @@ async def network(shell, boot_ms):
             ms = link.step()
         except Exception as e:  # a bug in delivery must not end the node's sensing
             link.last_error = "link: %r" % (e,)
-            print("link:", repr(e))
+            say("link:", repr(e))
             ms = 1000
         if first and shell.uplink.acked:
             first = False
-            print("uplink: first ack %d ms after boot" % time.ticks_diff(time.ticks_ms(), boot_ms))
+            say("uplink: first ack %d ms after boot" % time.ticks_diff(time.ticks_ms(), boot_ms))
         await asyncio.sleep_ms(ms)
 
 
@@ -112,7 +113,7 @@ def load_config(path, store):
     except config.ConfigError as e:
         if not store.in_trial():
             raise
-        print("config:", e, "- back to the last known good config")
+        say("config:", e, "- back to the last known good config")
         store.rollback()
         return config.load(path)
 
@@ -126,7 +127,7 @@ def main(config_path="config.json", board_path="board.json"):
     shell = Shell(cfg, board, open_log(board, cfg.get("log") or {}), store)
     screen = open_screen(shell)
     STATE.update(cfg=cfg, shell=shell, log=shell.log, uplink=shell.uplink, display=screen)
-    print("node", cfg["device_id"], "up, interval", cfg["interval"], "s")
+    say("node", cfg["device_id"], "up, interval", cfg["interval"], "s")
 
     async def both():
         asyncio.create_task(sense(shell))

@@ -7,6 +7,7 @@ import json
 
 from app import record
 from app.display import Status, StatusDisplay
+from app.console import say
 
 VALUES = 4  # name/value pairs the display has rows for
 STATS = ("Min", "Max", "Count")  # an interval's statistics of a value: no room for them
@@ -30,7 +31,7 @@ class Screen:
     def off(self, why):
         self.on = False
         self.fault = why
-        print(why, "- the display is off; the node goes on")
+        say(why, "- the display is off; the node goes on")
 
     def fill(self):
         sh = self.shell
