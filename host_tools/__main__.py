@@ -5,6 +5,7 @@ From a blank ESP32 to a publishing node:
 """
 import argparse
 import importlib
+import os
 import sys
 
 from . import paths
@@ -39,11 +40,22 @@ def main(argv=None):
     v.add_argument("outdir", nargs="?", default=str(paths.VENDOR))
     v.set_defaults(module="vendor")
     args = p.parse_args(argv)
-    if args.module == "vendor":
-        from . import vendor
-        print(vendor.ensure(args.outdir))
-        return
-    importlib.import_module("." + args.module, __package__).main(args)
+    try:
+        if args.module == "vendor":
+            from . import vendor
+            print(vendor.ensure(args.outdir))
+            return
+        importlib.import_module("." + args.module, __package__).main(args)
+        sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
+    except BrokenPipeError:
+        # `smartnode inspect ... | head`: the reader has all it wants. Stop quietly; later
+        # writes (and Python's own flush at exit) go nowhere.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    except KeyboardInterrupt:
+        # Each command's own `with` blocks have already put the node and servers back.
+        sys.stderr.write("smartnode %s: interrupted\n" % args.command)
+        return 130
 
 
 if __name__ == "__main__":

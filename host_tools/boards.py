@@ -39,7 +39,13 @@ def load(name):
     path = paths.BOARDS / (name + ".json")
     if not path.exists():
         raise BoardError("unknown board %r (known: %s)" % (name, ", ".join(names())))
-    profile = json.loads(path.read_text())
+    try:
+        profile = json.loads(path.read_text())
+    except ValueError as e:
+        raise BoardError("boards/%s.json line %s column %s: not valid JSON (%s): mend the file (a missing "
+                         "comma or quote, a trailing comma?) or restore it with `git checkout boards/%s.json`"
+                         % (name, getattr(e, "lineno", "?"), getattr(e, "colno", "?"),
+                            getattr(e, "msg", e), name))
     problems = validate(profile)
     if problems:
         raise BoardError("boards/%s.json: %s" % (name, "; ".join(problems)))

@@ -12,7 +12,7 @@ import json
 import time
 from pathlib import Path
 
-from . import paths
+from . import paths, provision
 from .link import Link, LinkError
 from .progress import Progress
 
@@ -70,7 +70,10 @@ def node_config(link):
     raw = link.read_file("/config.json")
     if raw is None:
         raise DeployError("the node has no /config.json: provision it first (`smartnode provision`)")
-    return json.loads(raw)
+    try:
+        return provision.node_config(raw, link.port)
+    except ValueError as e:
+        raise DeployError(str(e))
 
 
 def watch_broker(cfg):

@@ -8,7 +8,7 @@ of the log and the uplink's state (app.run.STATE) and the filesystem's free spac
 import json
 import sys
 
-from . import paths
+from . import paths, provision
 from .link import Link, LinkError
 
 sys.path.insert(0, str(paths.FIRMWARE))
@@ -55,9 +55,14 @@ def inspect(port, listen=2.0):
         link.exec(STATUS)
         status = link.eval("_status()")
         raw = link.read_file("/config.json")
-    cfg = json.loads(raw) if raw else None
-    return {"status": status, "config": schema.masked(cfg) if cfg else None,
-            "config_errors": schema.validate(cfg) if cfg else [("", "no /config.json: provision the node")],
+    cfg, errors = None, [("", "no /config.json: provision the node")]
+    if raw:
+        try:
+            cfg = provision.node_config(raw, port)
+            errors = schema.validate(cfg)
+        except ValueError as e:
+            errors = [("", str(e))]
+    return {"status": status, "config": schema.masked(cfg) if cfg else None, "config_errors": errors,
             "log": console.decode("utf-8", "replace").splitlines()}
 
 
@@ -83,7 +88,7 @@ def show(report, out=sys.stdout):
                                                ", fault: %s" % d["fault"] if d["fault"] else ""))
     w("filesystem   %d of %d KiB free (%s)\n" % (st["fs_free_kb"], st["fs_total_kb"], st["platform"]))
     for field, msg in report["config_errors"]:
-        w("config error %s: %s\n" % (field, msg))
+        w("config error %s\n" % ": ".join(filter(None, (field, msg))))
     if report["config"]:
         w("config       " + json.dumps(report["config"], sort_keys=True, indent=1).replace("\n", "\n             ") + "\n")
     w("recent log:\n")

@@ -116,6 +116,19 @@ def read_secrets(path):
         raise InventoryError("secrets file %s: %s" % (path, e))
 
 
+def node_config(raw, port):
+    """The bytes of a node's /config.json -> the config; ValueError saying how to mend it."""
+    try:
+        cfg = json.loads(raw)
+        if isinstance(cfg, dict):
+            return cfg
+        why = "a JSON %s, not an object" % type(cfg).__name__
+    except ValueError as e:  # UnicodeDecodeError too
+        why = "not valid JSON (%s)" % e
+    raise ValueError("/config.json on the node is %s; the node runs on its last good config, if it has "
+                     "one. Write a good one: `smartnode provision INVENTORY --device ID --port %s`" % (why, port))
+
+
 def to_json(obj):
     return (json.dumps(obj, sort_keys=True, indent=1) + "\n").encode()
 

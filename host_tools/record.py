@@ -10,6 +10,7 @@ afterwards, so it resumes its normal work.
 """
 import json
 
+from . import paths
 from .link import Link, LinkError
 
 FORMAT = "smartnode-rec"
@@ -83,7 +84,11 @@ def add_arguments(p):
 
 def main(args):
     try:
-        with open(args.out, "w") as f:
+        f = open(args.out, "w")  # before the node is stopped: a bad path costs nothing
+    except OSError as e:
+        raise SystemExit("record: cannot write %s" % paths.unwritable(args.out, e))
+    try:
+        with f:
             n = record(args.port, args.seconds, f)
     except LinkError as e:
         raise SystemExit("record: %s" % e)

@@ -15,7 +15,7 @@ def test_demo_shows_every_reading_arriving_including_those_made_while_the_broker
     down = lines.index("demo: broker DOWN for 5 s: the node keeps every reading in its flash log")
     up = next(i for i, ln in enumerate(lines) if ln.startswith("demo: broker UP again"))
     shown = [(i, *ln.split("  ", 1)) for i, ln in enumerate(lines) if ln.startswith("/json/")]
-    assert (min(i for i, *_ in shown), "/json/smartnode/demo-1/attrs/deviceState", "online") in shown
+    assert (min(i for i, *_ in shown), "/json/smartnode/demo-1/attrs/deviceState", '"online"') in shown
     seqs, air_after_outage = [], []
     for i, topic, payload in shown:
         if topic.endswith("/deviceState"):

@@ -20,14 +20,20 @@ SECRETS = ROOT / "host_tools" / "data" / "fleet-example-secrets.json"
 APIKEYS = {"device": "kd", "air": "kair", "parking": "kpark", "traffic": "ktraf"}  # the CSV's apikey column
 
 
-@pytest.fixture
-def fleet_broker(tmp_path):
+def generated_broker(tmp_path, drop=None):
+    """A Mosquitto running the config `fleet mosquitto` generates (less the line `drop`)."""
     out = tmp_path / "mosq"
     subprocess.run([sys.executable, "-m", "host_tools", "fleet", "mosquitto", str(INVENTORY),
                     "--secrets", str(SECRETS), "--out", str(out)], cwd=str(ROOT), check=True, capture_output=True)
     assert "pw-001" not in (out / "passwd").read_text()  # hashed, not plain
-    extra = "password_file %s\nacl_file %s\n" % (out / "passwd", out / "acl")
-    with Mosquitto(extra=extra, anonymous=False) as b:
+    conf = (out / "mosquitto.conf").read_text()
+    assert drop is None or drop in conf
+    return Mosquitto(extra=conf.replace(drop or "\0", ""), anonymous=False)
+
+
+@pytest.fixture
+def fleet_broker(tmp_path):
+    with generated_broker(tmp_path) as b:
         yield b
 
 
@@ -65,17 +71,15 @@ def test_acl_keeps_each_device_to_its_own_topics(fleet_broker):
     a.subscribe("/kd/lj-002/cmd", qos=1)
     a.subscribe("/kd/lj-001/cmd", qos=1)
     time.sleep(0.5)
-    ag, rc = client(port, "iota", "agent-secret")
-    assert rc == 0
+    ag = agent.client  # one session per login: the agent publishes on its subscriber's
     ag.publish("/kd/lj-002/cmd", '{"ping": {"data": "2"}}', qos=1).wait_for_publish(5)
     ag.publish("/kd/lj-001/cmd", '{"ping": {"data": "1"}}', qos=1).wait_for_publish(5)
     deadline = time.monotonic() + 10
     while "/kd/lj-001/cmd" not in got and time.monotonic() < deadline:
         time.sleep(0.05)
     assert got == ["/kd/lj-001/cmd"]
-    for c in (a, ag):
-        c.loop_stop()
-        c.disconnect()
+    a.loop_stop()
+    a.disconnect()
     agent.close()
 
 
@@ -85,19 +89,55 @@ def test_the_firmware_works_within_its_acl(fleet_broker):
     cfg = {"broker": {"user": "lj-001", "password": "pw-001"}}
     with VirtualNode(port, interval=1, period_ms=100, device_id="lj-001", apikey=APIKEYS, config=cfg):
         first = agent.drain(lambda m: any(t.endswith("-aq/attrs") for t, _, _ in m), timeout=20)
-        ag, rc = client(port, "iota", "agent-secret")
-        ag.publish("/kd/lj-001/cmd", '{"ping": {"data": "7"}}', qos=1).wait_for_publish(5)
+        agent.client.publish("/kd/lj-001/cmd", '{"ping": {"data": "7"}}', qos=1).wait_for_publish(5)
         answers = agent.drain(lambda m: any(t.endswith("/cmdexe") for t, _, _ in m), timeout=10)
-        ag.loop_stop()
-        ag.disconnect()
     agent.close()
     msgs = {t: p for t, p, _ in first + answers}
-    assert msgs["/json/kd/lj-001/attrs/deviceState"] == b"online"  # the birth, allowed by the ACL
+    assert msgs["/json/kd/lj-001/attrs/deviceState"] == b'"online"'  # the birth, allowed by the ACL
     assert json.loads(msgs["/json/kd/lj-001/cmdexe"]) == {"ping": "pong 7"}
     assert "/json/kd/lj-001/attrs" in msgs  # health as the Device entity
     body = json.loads(msgs["/json/kair/lj-001-aq/attrs"])
     # The capture holds PM2.5 3.1-3.4 ug/m3 (tests/data/SOURCES.md).
     assert all(3.1 <= o["pm25"] <= 3.4 for o in (body if isinstance(body, list) else [body]))
+
+
+def takeover(port, drop=None):
+    """lj-001 logs in with its own password and client id lj-002 while the node lj-002 runs.
+    -> (lj-002's status messages, lj-002's answer to a ping sent after the attempt)."""
+    status = "/json/kd/lj-002/attrs/deviceState"
+    agent = Collector(port, topic="/json/kd/lj-002/#", client_id="iota", username="iota", password="agent-secret")
+    cfg = {"broker": {"user": "lj-002", "password": "pw-002", "backoff_base": 5}}
+    with VirtualNode(port, interval=60, device_id="lj-002", apikey=APIKEYS, config=cfg):
+        seen = agent.drain(lambda m: any(t == status for t, _, _ in m), timeout=20)
+        for _ in range(3):
+            c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="lj-002")
+            c.username_pw_set("lj-001", "pw-001")
+            c.connect("127.0.0.1", port)
+            c.loop_start()
+            time.sleep(1)
+            c.loop_stop()
+            c.disconnect()
+        seen += agent.drain(lambda m: False, timeout=1)
+        agent.client.publish("/kd/lj-002/cmd", '{"ping": {"data": "9"}}', qos=1).wait_for_publish(5)
+        seen += agent.drain(lambda m: any(t.endswith("/cmdexe") for t, _, _ in m), timeout=15)
+    agent.close()
+    return ([p for t, p, _ in seen if t == status],
+            [json.loads(p) for t, p, _ in seen if t == "/json/kd/lj-002/cmdexe"])
+
+
+def test_a_device_cannot_take_over_another_devices_session_or_fire_its_will(tmp_path):
+    with generated_broker(tmp_path) as b:
+        status, answers = takeover(b.port)
+    assert status == [b'"online"']  # the birth; no last will, no reconnect
+    assert answers == [{"ping": "pong 9"}]
+
+
+def test_without_client_ids_bound_to_logins_the_takeover_succeeds(tmp_path):
+    # The same attack on a broker without `use_username_as_clientid`: Mosquitto closes
+    # the real lj-002 and publishes its will, as seen on the platform (issue 11).
+    with generated_broker(tmp_path, drop="use_username_as_clientid true") as b:
+        status, _ = takeover(b.port)
+    assert b'"offline"' in status
 
 
 def test_iota_provisioning_follows_the_contract():

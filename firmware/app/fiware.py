@@ -25,6 +25,16 @@ def attrs_topic(key):
     return "/json/%s/attrs" % key
 
 
+# The node's status on its Device entity: a single-attribute topic whose payload
+# must be JSON (a bare `online` reaches the context broker hex-encoded).
+ONLINE = '"online"'
+OFFLINE = '"offline"'
+
+
+def status_topic(cfg):
+    return attrs_topic(key(cfg, "device", cfg["device_id"])) + "/deviceState"
+
+
 def cmd_topic(apikey, device_id):
     return "/%s/%s/cmd" % (apikey, device_id)
 

@@ -16,10 +16,6 @@ from app.console import say
 MAX_ANSWERS = 32
 
 
-def status_topic(cfg):
-    return fiware.attrs_topic(fiware.key(cfg, "device", cfg["device_id"])) + "/deviceState"
-
-
 class Link:
     def __init__(self, cfg, board, uplink, commands, clock, store=None, random=None,
                  on_reconfigure=None):
@@ -51,10 +47,11 @@ class Link:
         cfg = self.cfg
         b = cfg["broker"]
         ctx = tls_context(b)
-        s = Session(cfg["device_id"], b["host"], b.get("port", 8883 if ctx else 1883),
+        # Client id = login: a broker that binds them (use_username_as_clientid) sees no change.
+        s = Session(b.get("user") or cfg["device_id"], b["host"], b.get("port", 8883 if ctx else 1883),
                     b.get("user"), b.get("password"), b.get("keepalive", 60), ctx,
                     b.get("server_hostname"), b.get("timeout", 5))
-        s.set_last_will(status_topic(cfg), "offline", retain=True, qos=1)
+        s.set_last_will(fiware.status_topic(cfg), fiware.OFFLINE, retain=True, qos=1)
         return s
 
     def _established(self):
@@ -62,7 +59,7 @@ class Link:
         s.on_message = self._on_message
         dev = self.cfg["device_id"]
         s.subscribe(fiware.cmd_topic(fiware.apikey(self.cfg, "device"), dev), 1)
-        s.publish(status_topic(self.cfg), "online", retain=True, qos=1)
+        s.publish(fiware.status_topic(self.cfg), fiware.ONLINE, retain=True, qos=1)
         self.uplink.attach(s)
         self.connects += 1
         self.backoff.reset()

@@ -108,22 +108,43 @@ async def network(shell, boot_ms):
 
 
 def load_config(path, store):
+    """A config on trial that fails is rolled back; a bad one otherwise gives way to the
+    last good one; ConfigError if there is none."""
     try:
-        return config.load(path)
+        cfg = config.load(path)
     except config.ConfigError as e:
         if not store.in_trial():
-            raise
+            return config.fallback(path, e)
         say("config:", e, "- back to the last known good config")
         store.rollback()
         return config.load(path)
+    if not store.in_trial():
+        try:
+            config.remember(path)
+        except OSError:  # no file (the defaults) or a full filesystem: nothing to keep
+            pass
+    return cfg
+
+
+def load_board(path):
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError) as e:
+        raise config.ConfigError("%s: missing or not valid JSON (%s): the node stays at the REPL; %s"
+                                 % (path, e, config.PROVISION))
 
 
 def main(config_path="config.json", board_path="board.json"):
     boot_ms = time.ticks_ms()
     store = ConfigStore(config_path)
-    cfg = load_config(config_path, store)
-    with open(board_path) as f:
-        board = Board(json.load(f))
+    try:
+        cfg = load_config(config_path, store)
+        profile = load_board(board_path)
+    except config.ConfigError as e:  # no traceback: say what to do, keep the REPL for the fix
+        say("config:", e)
+        return
+    board = Board(profile)
     shell = Shell(cfg, board, open_log(board, cfg.get("log") or {}), store)
     screen = open_screen(shell)
     STATE.update(cfg=cfg, shell=shell, log=shell.log, uplink=shell.uplink, display=screen)
