@@ -16,7 +16,7 @@ import json
 import sys
 from pathlib import Path
 
-from . import boards, paths
+from . import boards, paths, ports
 
 sys.path.insert(0, str(paths.FIRMWARE))
 from app import schema  # noqa: E402  (the device's own schema module)
@@ -143,7 +143,7 @@ def add_arguments(p):
     p.add_argument("inventory", help="fleet inventory CSV")
     p.add_argument("--secrets", help="secrets JSON (Wi-Fi, MQTT credentials, CA)")
     p.add_argument("--device", help="the device_id to provision (default: check every row)")
-    p.add_argument("--port", help="serial port of the node to write the config to")
+    ports.add(p, "serial port of the node to write the config to", auto=False)
     p.add_argument("--out", help="also write <device_id>.json configs into this directory")
 
 

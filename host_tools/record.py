@@ -10,7 +10,7 @@ afterwards, so it resumes its normal work.
 """
 import json
 
-from . import paths
+from . import paths, ports
 from .link import Link, LinkError
 
 FORMAT = "smartnode-rec"
@@ -77,12 +77,13 @@ def record(port, seconds, out):
 
 
 def add_arguments(p):
-    p.add_argument("--port", required=True, help="serial port of the node")
+    ports.add(p)
     p.add_argument("--seconds", type=float, default=60, help="how long to record")
     p.add_argument("--out", required=True, help="recording file to write (JSON lines)")
 
 
 def main(args):
+    args.port = ports.resolve(args.port, "record")
     try:
         f = open(args.out, "w")  # before the node is stopped: a bad path costs nothing
     except OSError as e:

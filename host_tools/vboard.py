@@ -20,7 +20,7 @@ import tty
 from . import mp, paths
 
 DEVICE_SIDE = paths.ROOT / "host_tools" / "vboard_device.py"
-RC_FRIENDLY, RC_RAW = 8, 9
+RC_FRIENDLY, RC_RAW, RC_HARD = 8, 9, 10  # as in vboard_device.py
 
 
 class VirtualBoard:
@@ -110,7 +110,7 @@ class VirtualBoard:
         rc = proc.wait()
         if self._stop.is_set():
             return
-        if rc not in (RC_FRIENDLY, RC_RAW):
+        if rc not in (RC_FRIENDLY, RC_RAW, RC_HARD):
             # The VM died: a real board's watchdog or brown-out would reset it.
             self._to_pty(b"\r\nvboard: the VM exited (%d); resetting\r\n" % rc)
             time.sleep(0.5)

@@ -14,6 +14,7 @@ count = 0  # lines said since boot; ring[count % RING] is the next slot
 # Where lines go: the console (stdout). Benchmarks send them to stderr, so the
 # node's lines never mix with their figures.
 stream = sys.stdout
+_start = time.ticks_ms()  # imported early in boot: the ring's clock is seconds since start
 
 
 def say(*parts):
@@ -23,12 +24,12 @@ def say(*parts):
         stream.write(line + "\n")
     except Exception:  # a console that fails (closed pipe) must not stop the node
         pass
-    ring[count % RING] = "%d %s" % (time.ticks_ms() // 1000, line)
+    ring[count % RING] = "%d %s" % (time.ticks_diff(time.ticks_ms(), _start) // 1000, line)
     count += 1
 
 
 def recent():
-    """The ring, oldest first, each line as '<seconds since boot> <line>'."""
+    """The ring, oldest first, each line as '<seconds since start> <line>'."""
     n = min(count, RING)
     return [ring[i % RING] for i in range(count - n, count)]
 

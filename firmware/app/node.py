@@ -9,9 +9,11 @@ PIPELINES = (("air", "app.air"), ("parking", "app.parking"), ("traffic", "app.tr
 
 
 class Node:
-    def __init__(self, cfg, board, log, on_sample=None, baselines=None):
+    def __init__(self, cfg, board, log, on_sample=None, baselines=None, on_reading=None):
         # baselines: an app.baselines.BaselineStore, or None (replays keep nothing)
+        # on_reading(key, obj, seq): after each pipeline reading is logged (the shell's console line)
         self.cfg = cfg
+        self.on_reading = on_reading
         self.log = log
         self.unlogged = 0  # readings the log refused (reported in health)
         self.last_error = None
@@ -38,6 +40,8 @@ class Node:
 
     def _reading(self, key, obj):
         self.latest = self.emit(key, obj)
+        if self.on_reading is not None and self.latest is not None:
+            self.on_reading(key, obj, self.log.next_seq - 1)
 
     def poll(self, t):
         for p in self.pipelines:

@@ -14,6 +14,7 @@ from app.commands import Commands, ConfigStore
 from app.flashlog import open_log
 from app.health import Health
 from app.link import Link
+from app.narrator import Narrator
 from app.node import Node
 from app.screen import open_screen
 from app.timesync import TimeSync
@@ -32,7 +33,8 @@ class Shell:
         self.board = board
         self.log = log
         self.baselines = BaselineStore(board.baseline_file())
-        self.node = Node(cfg, board, log, baselines=self.baselines)
+        self.narrator = Narrator()  # the console lines a technician follows
+        self.node = Node(cfg, board, log, baselines=self.baselines, on_reading=self.narrator.reading)
         self.clock = TimeSync(synced=board.clock_set(), boot_seq=log.next_seq)
         self.uplink = Uplink(cfg, log, clock=self.clock, window=cfg["broker"].get("window", 8))
         self.commands = Commands(cfg, self, store, apply=self.reconfigure)
@@ -53,7 +55,8 @@ class Shell:
                 p.interval = cfg["interval"]  # from the next interval on
         else:
             self.node.close(self.board.now())  # the interval in progress is reported, not lost
-            self.node = Node(cfg, self.board, self.log, baselines=self.baselines)
+            self.node = Node(cfg, self.board, self.log, baselines=self.baselines,
+                             on_reading=self.narrator.reading)
         self.health_key = fiware.key(cfg, "device", cfg["device_id"])
         h = cfg.get("health") or {}
         self.health.interval = h.get("interval", 300)
@@ -104,6 +107,7 @@ async def network(shell, boot_ms):
         if first and shell.uplink.acked:
             first = False
             say("uplink: first ack %d ms after boot" % time.ticks_diff(time.ticks_ms(), boot_ms))
+        shell.narrator.step(link.connected, link.last_error, shell.log.pending)
         await asyncio.sleep_ms(ms)
 
 
