@@ -1,30 +1,51 @@
-"""Board profiles (boards/*.json) and their validation against the chip's pin facts.
+"""Board profiles (boards/*.json) and their validation against the chip's and the board's pin facts.
 
-A profile names its chip, flash size, PSRAM, the buses sensors use ("uarts",
-"i2c") and the sensors fitted by default; "onboard" lists what the board maker
-wired (an OLED, a radio), whose pins are reserved but may be strapping pins.
-Pin facts are from Espressif's ESP-IDF GPIO reference and module datasheets.
+A profile names its chip, flash size, PSRAM, the MicroPython 1.25 build it
+takes ("micropython": download board name, variant, and the machine name that
+build reports, which `flash` finds in the image), and the wiring a technician
+can provision:
+  "uarts"      {name: {id, baud, tx, rx}}      board.uart(name): "pm" (SDS011/PMS5003,
+               9600), "aux" (SPS30 or OPS243 radar, 115200)
+  "i2c"        {name: {id, scl, sda, freq}}    BME280, SCD4x, magnetometers, VL53L1X
+  "inputs"     {name: {pin, pull_up, active}}  board.presence(name): loop cards, a Doppler IF
+  "ultrasonic" {name: {trigger, echo}}         an HC-SR04 / JSN-SR04T
+  "sensors"    {sensor: config entry}          what `provision` copies into config.json
+  "onboard"    {part: pins}                    what the board maker wired (OLED, radio,
+               battery divider, button): reserved, and may sit on strapping pins
+An entry with "instead_of": ["uarts.aux", ...] is an alternative on the same
+pins (a connector that carries one of two sensors); any other pin used twice is
+refused.
+
+Chip facts: Espressif ESP-IDF v5.2 GPIO reference ("GPIO6-11 are usually used for
+SPI flash", "GPIO34-39 can only be set as input mode and do not have software
+pullup or pulldown functions"; S3: "GPIO26-32 are usually used for SPI flash",
+33-37 also with octal flash/PSRAM; C3: "GPIO12-17 are usually used for SPI
+flash", "GPIO18 and 19 are used by USB-JTAG by default") and the chips'
+datasheets (strapping pins; C3 GPIO11 is VDD_SPI, the flash supply, unless
+eFuse VDD_SPI_AS_GPIO is burnt). Board facts are in each profile's "onboard".
 """
 import json
 
 from . import paths
 
 # chip -> GPIOs that exist, SPI flash pins, pins PSRAM takes when fitted,
-# strapping pins, input-only pins, the console/USB pins, UART and I2C ids.
+# strapping pins, input-only pins, pins without internal pull-up/down,
+# the console/USB pins, free UART and I2C ids.
 CHIPS = {
     "esp32": dict(gpios=set(range(0, 20)) | {21, 22, 23, 25, 26, 27} | set(range(32, 40)),
                   flash={6, 7, 8, 9, 10, 11}, psram={16, 17}, strapping={0, 2, 5, 12, 15},
-                  input_only={34, 35, 36, 37, 38, 39}, console={1, 3}, uarts={1, 2}, i2c={0, 1},
-                  flash_offset=0x1000),
+                  input_only=set(range(34, 40)), no_pull=set(range(34, 40)), console={1, 3},
+                  uarts={1, 2}, i2c={0, 1}),
     "esp32s3": dict(gpios=set(range(0, 22)) | set(range(26, 49)),
                     flash=set(range(26, 33)), psram={33, 34, 35, 36, 37}, strapping={0, 3, 45, 46},
-                    input_only=set(), console={43, 44, 19, 20}, uarts={1, 2}, i2c={0, 1},
-                    flash_offset=0x0),
-    "esp32c3": dict(gpios=set(range(0, 22)), flash=set(range(12, 18)), psram=set(),
-                    strapping={2, 8, 9}, input_only=set(), console={18, 19, 20, 21}, uarts={1},
-                    i2c={0}, flash_offset=0x0),
+                    input_only=set(), no_pull=set(), console={43, 44, 19, 20}, uarts={1, 2}, i2c={0, 1}),
+    "esp32c3": dict(gpios=set(range(0, 22)), flash={11} | set(range(12, 18)), psram=set(),
+                    strapping={2, 8, 9}, input_only=set(), no_pull=set(), console={18, 19, 20, 21},
+                    uarts={1}, i2c={0}),
 }
-OUTPUT_ROLES = ("tx", "scl", "sda", "rst", "cs", "en", "led")  # pins the chip must drive
+OUTPUT_ROLES = {"tx", "scl", "sda", "rst", "cs", "en", "led", "sck", "mosi", "trigger", "set_pin"}
+PIN_ROLES = OUTPUT_ROLES | {"rx", "miso", "echo", "pin", "dio0", "dio1", "dio2", "adc", "button"}
+WIRING = ("onboard", "uarts", "i2c", "inputs", "ultrasonic")
 
 
 class BoardError(ValueError):
@@ -52,11 +73,24 @@ def load(name):
     return profile
 
 
-def _pins(bus_kind, buses):
-    for bus, spec in buses.items():
-        for role, pin in spec.items():
-            if role in ("tx", "rx", "scl", "sda", "rst", "sck", "mosi", "miso", "cs", "en", "led") and pin is not None:
-                yield "%s %s.%s" % (bus_kind, bus, role), role, pin
+def _uses(profile):
+    """-> [(entry "section.name", its spec, role, pin)] for every pin the profile wires."""
+    out = []
+    for section in WIRING:
+        for name, spec in profile.get(section, {}).items():
+            out += [("%s.%s" % (section, name), spec, role, pin)
+                    for role, pin in spec.items() if role in PIN_ROLES and pin is not None]
+    for sensor, spec in profile.get("sensors", {}).items():
+        if spec.get("set_pin") is not None:
+            out.append(("sensors.%s" % sensor, spec, "set_pin", spec["set_pin"]))
+    return out
+
+
+def _alternatives(profile, a, b):
+    def instead(entry):
+        section, _, name = entry.partition(".")
+        return profile.get(section, {}).get(name, {}).get("instead_of", ())
+    return b in instead(a) or a in instead(b)
 
 
 def validate(profile):
@@ -70,20 +104,21 @@ def validate(profile):
         return ["unknown chip %r (known: %s, unix)" % (chip, ", ".join(sorted(CHIPS)))]
     if not isinstance(profile.get("flash_mb"), int) or profile["flash_mb"] not in (2, 4, 8, 16, 32):
         problems.append("flash_mb must be the module's flash size in MB (2, 4, 8, 16 or 32)")
+    mp = profile.get("micropython")
+    if not isinstance(mp, dict) or not isinstance(mp.get("board"), str) or not isinstance(mp.get("machine"), str):
+        problems.append('"micropython" must name the MicroPython build: {"board": "ESP32_GENERIC", '
+                        '"variant": ..., "machine": its sys.implementation._machine}')
+    psram = set(facts["psram"]) if profile.get("psram") else set()
     used = {}
-    reserved = set(facts["flash"]) | (set(facts["psram"]) if profile.get("psram") else set())
-    uses = []  # the maker's wiring first, so a clash names the sensor bus
-    for part, spec in profile.get("onboard", {}).items():
-        uses += [(what, role, pin, True) for what, role, pin in _pins("onboard", {part: spec})]
-    for kind in ("uarts", "i2c"):
-        uses += [(what, role, pin, False) for what, role, pin in _pins(kind, profile.get(kind, {}))]
-    for what, role, pin, onboard in uses:
+    for entry, spec, role, pin in _uses(profile):
+        what = "%s.%s" % (entry, role)
+        onboard = entry.startswith("onboard.")
         if pin not in facts["gpios"]:
             problems.append("%s: GPIO%s does not exist on %s" % (what, pin, chip))
             continue
         if pin in facts["flash"]:
             problems.append("%s: GPIO%d is wired to the SPI flash" % (what, pin))
-        elif pin in reserved:
+        elif pin in psram:
             problems.append("%s: GPIO%d is wired to the PSRAM" % (what, pin))
         elif pin in facts["console"]:
             problems.append("%s: GPIO%d is the USB/console port the technician needs" % (what, pin))
@@ -91,13 +126,22 @@ def validate(profile):
             problems.append("%s: GPIO%d is a strapping pin (a sensor can stop the board booting)" % (what, pin))
         if role in OUTPUT_ROLES and pin in facts["input_only"]:
             problems.append("%s: GPIO%d is input-only" % (what, pin))
-        if pin in used:
-            problems.append("%s: GPIO%d is already used by %s" % (what, pin, used[pin]))
-        used.setdefault(pin, what)
+        if spec.get("pull_up") and pin in facts["no_pull"]:
+            problems.append("%s: GPIO%d has no internal pull-up: fit a resistor and set pull_up false"
+                            % (what, pin))
+        other = used.get(pin)
+        if other is not None and not _alternatives(profile, entry, other[0]):
+            problems.append("%s: GPIO%d is already used by %s" % (what, pin, other[1]))
+        used.setdefault(pin, (entry, what))
+    uart_ids = {}
     for name, spec in profile.get("uarts", {}).items():
-        if spec.get("id") not in facts["uarts"]:
+        uid = spec.get("id")
+        if uid not in facts["uarts"]:
             problems.append("uarts %s: UART%s is not free for sensors on %s (use %s)"
-                            % (name, spec.get("id"), chip, ", ".join(map(str, sorted(facts["uarts"])))))
+                            % (name, uid, chip, ", ".join(map(str, sorted(facts["uarts"])))))
+        elif uid in uart_ids and not _alternatives(profile, "uarts." + name, "uarts." + uart_ids[uid]):
+            problems.append("uarts %s: UART%d is already uarts %s" % (name, uid, uart_ids[uid]))
+        uart_ids.setdefault(uid, name)
     for name, spec in profile.get("i2c", {}).items():
         if spec.get("id") not in facts["i2c"]:
             problems.append("i2c %s: I2C%s does not exist on %s" % (name, spec.get("id"), chip))
@@ -105,4 +149,21 @@ def validate(profile):
         for kind, key in (("uart", "uarts"), ("i2c", "i2c")):
             if kind in spec and spec[kind] not in profile.get(key, {}):
                 problems.append("sensor %s: no %s bus named %r" % (sensor, kind, spec[kind]))
+    return problems
+
+
+def clashes(profile, sensors):
+    """Sensors chosen together that need the same pins (alternatives on one connector) -> problems."""
+    problems = []
+    taken = {}
+    for sensor in sensors:
+        spec = profile.get("sensors", {}).get(sensor, {})
+        bus = ("uarts." + spec["uart"]) if "uart" in spec else None
+        if bus is None:
+            continue
+        for other_sensor, other_bus in taken.items():
+            if other_bus == bus or _alternatives(profile, bus, other_bus):
+                problems.append("%s and %s share one connector on %s: fit one of them"
+                                % (other_sensor, sensor, profile.get("name")))
+        taken[sensor] = bus
     return problems

@@ -1,22 +1,37 @@
-"""`flash`: MicroPython and the partition table onto a blank ESP32, with esptool.
+"""`flash`: MicroPython and smartnode's partition table onto an ESP32, with esptool.
 
-The chip is detected first and must match the board profile; the image goes
-to the chip family's bootloader offset (0x1000 on the ESP32, 0x0 on the S3
-and C3), then the partition table with the store-and-forward log partition
-("smartlog", host_tools/partitions.py) at 0x8000. The MicroPython image is
-one the technician supplies (--firmware) or the one cached in
-~/.cache/smartnode/firmware/<chip>.bin.
+Everything that can refuse is checked before the board is touched: the board
+profile, the MicroPython image (the variant the profile names, for the right
+chip, undamaged, laid out as MicroPython's makeimg.py lays it out) and that
+its app fits our app partition. Then the chip and its flash size are read
+from the board. Then ONE `esptool write-flash` writes three parts that do not
+overlap: MicroPython's bootloader (at 0x1000 on the ESP32, 0x0 on the S3 and
+C3), our partition table at 0x8000 (host_tools/partitions.py: the "smartlog"
+log partition and "vfs"), and MicroPython's app at 0x10000, with the flash
+size of the board profile written into the bootloader header (ESP32_GENERIC's
+says 4 MB; an 8 MB board would otherwise not reach its log and filesystem).
+
+By default `--erase-all` empties the whole flash first: a board that ran stock
+MicroPython keeps its old filesystem where our log and vfs begin, and an
+erased vfs is formatted afresh by MicroPython at first boot. esptool does that
+erase inside write-flash, after its own argument, image and size checks, so a
+refusal never leaves a blank board. With --no-erase the board keeps its data
+if it already has smartnode's table; otherwise the log and filesystem regions
+are erased after the write.
 """
+import os
 import re
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from . import boards, paths
+from . import boards, espimage, partitions, paths
 
-PARTITION_TABLE_OFFSET = 0x8000
-CHIP_NAMES = {"ESP32": "esp32", "ESP32-S3": "esp32s3", "ESP32-C3": "esp32c3"}
+MICROPYTHON = "v1.25.0"
+RELEASE = "20250415"  # the date in the 1.25.0 download names
+PARTITION_TABLE_OFFSET = partitions.TABLE_OFFSET
+DEFAULT_BAUD = 460800
 
 
 class FlashError(RuntimeError):
@@ -24,15 +39,39 @@ class FlashError(RuntimeError):
 
 
 def offset(chip):
-    return boards.CHIPS[chip]["flash_offset"]
+    return espimage.BOOTLOADER_OFFSET[chip]
 
 
-def esptool(args, capture=True):
-    return subprocess.run([sys.executable, "-m", "esptool"] + args, capture_output=capture, text=True)
+def image_name(profile):
+    """The file MicroPython's download page has for this board, e.g.
+    ESP32_GENERIC_S3-SPIRAM_OCT-20250415-v1.25.0.bin."""
+    mp = profile["micropython"]
+    return "-".join(filter(None, (mp["board"], mp.get("variant"), RELEASE, MICROPYTHON))) + ".bin"
+
+
+def esptool(args):
+    """Run esptool quietly -> CompletedProcess (wide lines: its error boxes are not wrapped)."""
+    return subprocess.run([sys.executable, "-m", "esptool"] + args, capture_output=True, text=True,
+                          env=dict(os.environ, COLUMNS="300"))
+
+
+def esptool_shown(args):
+    """Run esptool with its output (progress bars) on the terminal; -> (returncode, output)."""
+    proc = subprocess.Popen([sys.executable, "-m", "esptool"] + args,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    out = bytearray()
+    while True:
+        chunk = proc.stdout.read1(4096)
+        if not chunk:
+            break
+        out += chunk
+        sys.stdout.buffer.write(chunk)
+        sys.stdout.flush()
+    return proc.wait(), out.decode(errors="replace")
 
 
 def explain(port, output):
-    """esptool's failure output -> what the technician should do."""
+    """esptool's failure output (of the command that failed) -> what the technician should do."""
     if "No such file or directory" in output:
         return "no serial port %s: plug the board in with a data USB cable and check the port name" % port
     if "Permission denied" in output:
@@ -42,71 +81,143 @@ def explain(port, output):
     if "Failed to connect" in output or "No serial data received" in output or "Wrong boot mode" in output:
         return ("no ESP32 bootloader answered on %s: hold the BOOT button, press and release EN/RST, "
                 "release BOOT, and run flash again" % port)
+    fatal = re.findall(r"(?:A fatal error occurred|Error): *(.+)", output)
     lines = [ln for ln in output.strip().splitlines() if ln.strip()]
-    return "esptool failed on %s: %s" % (port, lines[-1] if lines else "no output")
+    return "esptool failed on %s: %s" % (port, fatal[-1] if fatal else lines[-1] if lines else "no output")
+
+
+def detect(port, baud=DEFAULT_BAUD):
+    """-> (chip, flash size in MB or None) of the board in its ROM bootloader on `port`."""
+    proc = esptool(["--port", port, "--baud", str(baud), "--connect-attempts", "3", "flash-id"])
+    out = proc.stdout + proc.stderr
+    m = re.search(r"Chip type:\s+(ESP32(?:-S3|-C3|-S2|-C2|-C6|-H2)?)\b", out)
+    if proc.returncode != 0 or not m:
+        raise FlashError(explain(port, out))
+    size = re.search(r"Detected flash size:\s+(\d+)MB", out)
+    return m.group(1).lower().replace("-", ""), int(size.group(1)) if size else None
 
 
 def detect_chip(port):
-    proc = esptool(["--port", port, "--connect-attempts", "3", "chip-id"])
-    out = proc.stdout + proc.stderr
-    m = re.search(r"Chip is (ESP32(?:-S3|-C3)?)\b", out) or re.search(r"Chip type:\s+(ESP32(?:-S3|-C3)?)\b", out)
-    if proc.returncode != 0 or not m:
-        raise FlashError(explain(port, out))
-    return CHIP_NAMES[m.group(1)]
+    return detect(port)[0]
 
 
-def partition_table(flash_mb):
-    try:
-        from . import partitions
-    except ImportError:
-        raise FlashError("host_tools/partitions.py is missing: this checkout cannot write the "
-                         "store-and-forward log partition table yet")
-    return partitions.table_bin(flash_mb)
-
-
-def firmware_image(chip, given):
-    path = Path(given) if given else paths.cache_dir() / "firmware" / (chip + ".bin")
+def firmware_image(profile, given):
+    """The MicroPython image file to flash: `given`, or the one cached under its download name."""
+    want = image_name(profile)
+    path = Path(given) if given else paths.cache_dir() / "firmware" / want
     if not path.exists():
-        raise FlashError("no MicroPython image %s: download MicroPython 1.25 for %s and pass it with "
-                         "--firmware FILE (it is then cached for next time)" % (path, chip))
+        raise FlashError("no MicroPython image %s: download %s (micropython.org, board %s) and pass it "
+                         "with --firmware FILE (it is then cached for next time)"
+                         % (path, want, profile["micropython"]["board"]))
     return path
 
 
-def flash(port, board, image=None, erase=True):
+def parts(profile, path):
+    """Check the image against the profile, offline -> [(flash address, bytes, what)], no overlap."""
+    chip, want = profile["chip"], image_name(profile)
+    data = Path(path).read_bytes()
+    try:
+        boot, app = espimage.split(data, chip)
+    except espimage.ImageError as e:
+        raise FlashError("%s: %s; board %s needs %s" % (path, e, profile["name"], want))
+    machine = profile["micropython"]["machine"].encode()
+    if machine + b"\0" not in app:
+        raise FlashError("%s is not the MicroPython build board %s needs (it does not call itself %r): "
+                         "download %s" % (path, profile["name"], machine.decode(), want))
+    layout = {p[0]: p for p in partitions.layout(profile["flash_mb"])}
+    app_room = layout["factory"][4]
+    if len(app) > app_room:
+        raise FlashError("%s: MicroPython's app is %d bytes, the app partition holds %d: use the plain %s"
+                         % (path, len(app), app_room, want))
+    return [(offset(chip), boot, "bootloader"),
+            (PARTITION_TABLE_OFFSET, partitions.table_bin(profile["flash_mb"]), "partition table"),
+            (espimage.APP_OFFSET, app, "MicroPython")]
+
+
+def write_args(port, profile, files, erase, baud=DEFAULT_BAUD):
+    """The one esptool command that writes [(address, file path)]."""
+    return (["--chip", profile["chip"], "--port", port, "--baud", str(baud), "write-flash"]
+            + (["--erase-all"] if erase else [])
+            + ["--flash-size", "%dMB" % profile["flash_mb"], "-z"]
+            + [s for addr, f in files for s in (hex(addr), str(f))])
+
+
+def data_region(flash_mb):
+    """(offset, size) of what holds data: the log partition and the filesystem after it."""
+    first = next(p for p in partitions.layout(flash_mb) if p[0] == partitions.LOG_LABEL)
+    return first[3], flash_mb * partitions.M - first[3]
+
+
+def flash(port, board, image=None, erase=True, baud=DEFAULT_BAUD, say=print):
     profile = boards.load(board)
-    chip = detect_chip(port)
+    if profile["chip"] not in espimage.BOOTLOADER_OFFSET:
+        raise FlashError("board %s is not an ESP32 (chip %s): nothing to flash" % (board, profile["chip"]))
+    fw = firmware_image(profile, image)
+    pieces = parts(profile, fw)
+    chip, flash_mb = detect(port, baud)
     if chip != profile["chip"]:
         raise FlashError("the board on %s is an %s, but profile %s is for an %s: pick the right --board"
-                         % (port, chip, board, profile["chip"]))
-    fw = firmware_image(chip, image)
-    table = partition_table(profile["flash_mb"])
-    with tempfile.NamedTemporaryFile(suffix=".bin") as pt:
-        pt.write(table)
-        pt.flush()
-        steps = ([["--chip", chip, "--port", port, "erase-flash"]] if erase else []) + [
-            ["--chip", chip, "--port", port, "--baud", "460800", "write-flash", "-z",
-             hex(offset(chip)), str(fw), hex(PARTITION_TABLE_OFFSET), pt.name]]
-        for step in steps:
-            proc = esptool(step, capture=False)  # esptool draws its own progress bars
-            if proc.returncode != 0:
-                raise FlashError(explain(port, esptool(["--port", port, "--connect-attempts", "1", "chip-id"]).stderr))
+                         % (port, espimage.CHIP_NAMES.get(chip, chip), board,
+                            espimage.CHIP_NAMES[profile["chip"]]))
+    if flash_mb is not None and flash_mb < profile["flash_mb"]:
+        raise FlashError("the board on %s has %d MB of flash, profile %s expects %d MB: pick the right --board"
+                         % (port, flash_mb, board, profile["flash_mb"]))
+    with tempfile.TemporaryDirectory(prefix="smartnode-flash-") as tmp:
+        files = []
+        for addr, data, what in pieces:
+            f = Path(tmp) / ("%s-0x%x.bin" % (what.replace(" ", "-"), addr))
+            f.write_bytes(data)
+            files.append((addr, f))
+        keep = False
+        if not erase:
+            keep = board_table(port, profile, baud, Path(tmp) / "board-table.bin") == pieces[1][1]
+        say("flash: %s: bootloader at 0x%x, smartnode's partition table at 0x%x, MicroPython at 0x%x, "
+            "flash size %d MB" % (fw.name, pieces[0][0], PARTITION_TABLE_OFFSET, espimage.APP_OFFSET,
+                                  profile["flash_mb"]))
+        if erase:
+            say("flash: erasing the whole flash first, so no old filesystem sits where the log and vfs begin")
+        rc, out = esptool_shown(write_args(port, profile, files, erase, baud))
+        if rc != 0:
+            raise FlashError(explain(port, out))
+    if not erase and not keep:
+        start, size = data_region(profile["flash_mb"])
+        say("flash: the board's partition table was not smartnode's: erasing the log and filesystem "
+            "(0x%x-0x%x) so they start fresh" % (start, start + size))
+        rc, out = esptool_shown(["--chip", chip, "--port", port, "--baud", str(baud),
+                                 "erase-region", hex(start), hex(size)])
+        if rc != 0:
+            raise FlashError(explain(port, out) + " (MicroPython is written; run flash again without "
+                             "--no-erase to erase the whole flash)")
     if image:
-        cached = paths.cache_dir() / "firmware" / (chip + ".bin")
+        cached = paths.cache_dir() / "firmware" / image_name(profile)
         cached.parent.mkdir(parents=True, exist_ok=True)
         cached.write_bytes(Path(image).read_bytes())
     return chip
 
 
+def board_table(port, profile, baud, into):
+    """The partition table the board has now (read-flash of 0x8000)."""
+    proc = esptool(["--chip", profile["chip"], "--port", port, "--baud", str(baud), "read-flash",
+                    hex(PARTITION_TABLE_OFFSET), hex(partitions.TABLE_MAX), str(into)])
+    if proc.returncode != 0:
+        raise FlashError(explain(port, proc.stdout + proc.stderr))
+    return into.read_bytes()
+
+
 def add_arguments(p):
     p.add_argument("--port", required=True, help="serial port of the board (e.g. /dev/ttyUSB0)")
     p.add_argument("--board", default="esp32-devkitc", help="board profile (boards/NAME.json)")
-    p.add_argument("--firmware", help="MicroPython .bin for the chip (default: the cached one)")
-    p.add_argument("--no-erase", action="store_true", help="keep the flash contents (no erase first)")
+    p.add_argument("--firmware", help="MicroPython .bin the profile names (default: the cached one)")
+    p.add_argument("--baud", type=int, default=DEFAULT_BAUD, help="esptool's transfer baud rate (%d; "
+                   "115200 for long or poor USB cables)" % DEFAULT_BAUD)
+    p.add_argument("--no-erase", action="store_true",
+                   help="keep config and log if the board already has smartnode's partition table")
 
 
 def main(args):
     try:
-        chip = flash(args.port, args.board, args.firmware, erase=not args.no_erase)
+        chip = flash(args.port, args.board, args.firmware, erase=not args.no_erase, baud=args.baud)
     except (FlashError, boards.BoardError) as e:
         raise SystemExit("flash: %s" % e)
-    print("flash: MicroPython is on the %s; next: smartnode provision ... --port %s" % (chip, args.port))
+    print("flash: MicroPython is on the %s; next: smartnode build --board %s, then provision and deploy"
+          % (espimage.CHIP_NAMES[chip], args.board))

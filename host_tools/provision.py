@@ -23,7 +23,7 @@ from app import schema  # noqa: E402  (the device's own schema module)
 
 COLUMNS = ("device_id", "municipality", "board", "sensors", "lat", "lon", "broker", "apikey", "interval")
 # sensor -> the config section whose pipeline reads it
-SENSOR_SECTION = {"sds011": "air"}
+SENSOR_SECTION = {"sds011": "air", "pms5003": "air", "sps30": "air", "bme280": "air", "scd4x": "air"}
 
 
 class InventoryError(ValueError):
@@ -67,7 +67,10 @@ def row_config(row, secrets):
         profile = boards.load(row["board"])
     except boards.BoardError as e:
         errors.append(("board", str(e)))
-    for name in filter(None, (s.strip() for s in row["sensors"].split(";"))):
+    names = [s.strip() for s in row["sensors"].split(";") if s.strip()]
+    if profile is not None:
+        errors += [("sensors", msg) for msg in boards.clashes(profile, names)]
+    for name in names:
         section = SENSOR_SECTION.get(name)
         if section is None:
             errors.append(("sensors", "unknown sensor %r (known: %s)" % (name, ", ".join(sorted(SENSOR_SECTION)))))

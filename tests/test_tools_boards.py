@@ -1,9 +1,11 @@
-"""Board profiles are checked against Espressif's pin facts (ESP-IDF GPIO reference)."""
+"""Board profiles are checked against Espressif's pin facts (ESP-IDF GPIO reference) and the boards' own wiring."""
 import copy
 
 import pytest
 
-from host_tools import boards
+from host_tools import boards, provision
+
+ESP_BOARDS = ["esp32-devkitc", "esp32-s3-devkitc", "esp32-c3-devkitm", "heltec-wifi-lora-32-v2"]
 
 
 @pytest.mark.parametrize("name", ["esp32-devkitc", "esp32-s3-devkitc", "esp32-c3-devkitm",
@@ -12,9 +14,9 @@ def test_shipped_profiles_are_sound(name):
     assert boards.load(name)["name"] == name
 
 
-def problems_with(name, **uart):
+def problems_with(name, section="uarts", entry="pm", **pins):
     p = copy.deepcopy(boards.load(name))
-    p["uarts"]["pm"].update(uart)
+    p[section][entry].update(pins)
     return boards.validate(p)
 
 
@@ -43,7 +45,7 @@ def test_input_only_pin_cannot_transmit_and_missing_pins_and_buses_are_refused()
 
 def test_a_pin_used_twice_is_refused_even_against_onboard_parts():
     problems = problems_with("heltec-wifi-lora-32-v2", rx=4)  # GPIO4 is the OLED's SDA
-    assert any("already used by onboard oled.sda" in p for p in problems)
+    assert any("already used by onboard.oled.sda" in p for p in problems)
     # The OLED's SCL is strapping pin GPIO15: allowed for the maker's own wiring only.
     assert boards.validate(boards.load("heltec-wifi-lora-32-v2")) == []
 
@@ -51,3 +53,56 @@ def test_a_pin_used_twice_is_refused_even_against_onboard_parts():
 def test_unknown_board_is_a_clear_error():
     with pytest.raises(boards.BoardError, match="unknown board 'esp33'.*esp32-devkitc"):
         boards.load("esp33")
+
+
+def test_heltec_v2_parts_keep_their_pins():
+    # Heltec's own battery example: the divider reads on GPIO13, on GPIO37 from hardware 2.3 on;
+    # the SX1276's DIO1/DIO2 are on GPIO35/34, its DIO0 on 26 (Heltec pins_arduino.h, Paxcounter hal/heltecv2.h).
+    for pin, part in ((13, "battery_hw_v2.0.adc"), (37, "battery_hw_v2.3.adc"), (35, "lora.dio1"),
+                      (26, "lora.dio0"), (21, "vext.en")):
+        assert any("already used by onboard.%s" % part in p
+                   for p in problems_with("heltec-wifi-lora-32-v2", "inputs", "loop1", pin=pin, pull_up=False)), pin
+
+
+def test_c3_flash_supply_pin_and_esp32_pins_without_pull_ups():
+    # ESP32-C3: GPIO11 is VDD_SPI, the in-package flash's supply (GPIO only after burning an eFuse)
+    assert any("SPI flash" in p for p in problems_with("esp32-c3-devkitm", "ultrasonic", "ranger", trigger=11))
+    # ESP32 GPIO34-39: "do not have software pullup or pulldown functions" (ESP-IDF GPIO reference)
+    assert any("no internal pull-up" in p for p in problems_with("esp32-devkitc", "inputs", "loop1", pin=36))
+    assert problems_with("esp32-devkitc", "inputs", "loop1", pin=36, pull_up=False) == []
+    assert any("input-only" in p for p in problems_with("esp32-devkitc", "ultrasonic", "ranger", trigger=39))
+
+
+def test_pins_and_uarts_are_shared_only_by_declared_alternatives():
+    p = copy.deepcopy(boards.load("heltec-wifi-lora-32-v2"))
+    assert boards.validate(p) == []  # the ultrasonic ranger sits on the aux UART's pins, instead of it
+    del p["ultrasonic"]["ranger"]["instead_of"]
+    assert any("GPIO32 is already used by uarts.aux.tx" in x for x in boards.validate(p))
+    p = copy.deepcopy(boards.load("esp32-c3-devkitm"))  # one free UART: aux instead of pm
+    del p["uarts"]["aux"]["instead_of"]
+    assert any("UART1 is already uarts pm" in x for x in boards.validate(p))
+
+
+@pytest.mark.parametrize("name", ESP_BOARDS)
+def test_every_board_wires_every_kind_of_sensor_the_firmware_reads(name):
+    p = boards.load(name)
+    assert {"pm", "aux"} <= set(p["uarts"]) and "main" in p["i2c"]  # PM 9600, SPS30/OPS243 115200; I2C
+    assert p["uarts"]["pm"]["baud"] == 9600 and p["uarts"]["aux"]["baud"] == 115200
+    assert {"loop1", "loop2", "doppler"} <= set(p["inputs"]) and {"trigger", "echo"} <= set(p["ultrasonic"]["ranger"])
+    assert set(p["sensors"]) == {"sds011", "pms5003", "sps30", "bme280", "scd4x"}
+    assert p["micropython"]["board"] in ("ESP32_GENERIC", "ESP32_GENERIC_S3", "ESP32_GENERIC_C3")
+
+
+def row(board, sensors):
+    return {"device_id": "lj-1", "municipality": "ljubljana", "board": board, "sensors": sensors,
+            "lat": "46.05", "lon": "14.5", "broker": "mqtt.lj.si", "apikey": "k", "interval": "300"}
+
+
+def test_provision_takes_any_air_sensor_a_board_wires_and_refuses_two_on_one_connector():
+    cfg, _, errors = provision.row_config(row("esp32-devkitc", "sps30;bme280;scd4x"), {})
+    assert errors == [] and cfg["air"]["sensors"] == {"sps30": {"uart": "aux"}, "bme280": {"i2c": "main"},
+                                                      "scd4x": {"i2c": "main"}}
+    _, _, errors = provision.row_config(row("esp32-c3-devkitm", "sds011;sps30"), {})  # C3: one free UART
+    assert ("sensors", "sds011 and sps30 share one connector on esp32-c3-devkitm: fit one of them") in errors
+    _, _, errors = provision.row_config(row("esp32-devkitc", "sds011;pms5003"), {})
+    assert any("share one connector" in m for f, m in errors)
