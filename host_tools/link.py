@@ -26,7 +26,9 @@ def _boot_helpers():
 
 
 DEVICE_HELPERS = _boot_helpers() + r"""
-import os, hashlib, binascii
+import os, sys, hashlib, binascii
+if '/cur' not in sys.path:  # a Ctrl-C that hit boot.py cut it short: its import path, as it sets it
+    sys.path[1:1] = ['/cur', '/cur/lib']
 def _sha(p):
     h = hashlib.sha256()
     b = bytearray(512)
