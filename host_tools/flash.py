@@ -13,11 +13,11 @@ says 4 MB; an 8 MB board would otherwise not reach its log and filesystem).
 
 By default `--erase-all` empties the whole flash first: a board that ran stock
 MicroPython keeps its old filesystem where our log and vfs begin, and an
-erased vfs is formatted afresh by MicroPython at first boot. esptool does that
-erase inside write-flash, after its own argument, image and size checks, so a
-refusal never leaves a blank board. With --no-erase the board keeps its data
-if it already has smartnode's table; otherwise the log and filesystem regions
-are erased after the write.
+erased vfs is formatted afresh by MicroPython at first boot (its _boot.py).
+esptool does that erase inside write-flash, after its own argument, image and
+size checks, so a refusal never leaves a blank board. With --no-erase a board
+that already has smartnode's table keeps its config and log; any other board
+is erased all the same (nothing on it is where we keep data), and flash says so.
 """
 import os
 import re
@@ -86,11 +86,13 @@ def explain(port, output):
     return "esptool failed on %s: %s" % (port, fatal[-1] if fatal else lines[-1] if lines else "no output")
 
 
-def detect(port, baud=DEFAULT_BAUD):
+def detect(port):
     """-> (chip, flash size in MB or None) of the board in its ROM bootloader on `port`."""
-    proc = esptool(["--port", port, "--baud", str(baud), "--connect-attempts", "3", "flash-id"])
+    # ROM only and no reset after: a board put into its bootloader by hand (BOOT + EN) stays
+    # there for the write that follows.
+    proc = esptool(["--port", port, "--connect-attempts", "3", "--no-stub", "--after", "no-reset", "flash-id"])
     out = proc.stdout + proc.stderr
-    m = re.search(r"Chip type:\s+(ESP32(?:-S3|-C3|-S2|-C2|-C6|-H2)?)\b", out)
+    m = re.search(r"Connected to (ESP32\S*) on", out)  # esptool's CHIP_NAME, e.g. ESP32-S3
     if proc.returncode != 0 or not m:
         raise FlashError(explain(port, out))
     size = re.search(r"Detected flash size:\s+(\d+)MB", out)
@@ -142,19 +144,13 @@ def write_args(port, profile, files, erase, baud=DEFAULT_BAUD):
             + [s for addr, f in files for s in (hex(addr), str(f))])
 
 
-def data_region(flash_mb):
-    """(offset, size) of what holds data: the log partition and the filesystem after it."""
-    first = next(p for p in partitions.layout(flash_mb) if p[0] == partitions.LOG_LABEL)
-    return first[3], flash_mb * partitions.M - first[3]
-
-
 def flash(port, board, image=None, erase=True, baud=DEFAULT_BAUD, say=print):
     profile = boards.load(board)
     if profile["chip"] not in espimage.BOOTLOADER_OFFSET:
         raise FlashError("board %s is not an ESP32 (chip %s): nothing to flash" % (board, profile["chip"]))
     fw = firmware_image(profile, image)
     pieces = parts(profile, fw)
-    chip, flash_mb = detect(port, baud)
+    chip, flash_mb = detect(port)
     if chip != profile["chip"]:
         raise FlashError("the board on %s is an %s, but profile %s is for an %s: pick the right --board"
                          % (port, espimage.CHIP_NAMES.get(chip, chip), board,
@@ -168,26 +164,17 @@ def flash(port, board, image=None, erase=True, baud=DEFAULT_BAUD, say=print):
             f = Path(tmp) / ("%s-0x%x.bin" % (what.replace(" ", "-"), addr))
             f.write_bytes(data)
             files.append((addr, f))
-        keep = False
-        if not erase:
-            keep = board_table(port, profile, baud, Path(tmp) / "board-table.bin") == pieces[1][1]
         say("flash: %s: bootloader at 0x%x, smartnode's partition table at 0x%x, MicroPython at 0x%x, "
             "flash size %d MB" % (fw.name, pieces[0][0], PARTITION_TABLE_OFFSET, espimage.APP_OFFSET,
                                   profile["flash_mb"]))
-        if erase:
-            say("flash: erasing the whole flash first, so no old filesystem sits where the log and vfs begin")
+        if not erase and board_table(port, profile, Path(tmp) / "board-table.bin") != pieces[1][1]:
+            erase = True  # stock MicroPython or another layout: nothing on it is where we keep data
+            say("flash: the board's partition table is not smartnode's, so there is no config or log to keep")
+        say("flash: erasing the whole flash first, so no old filesystem sits where the log and vfs begin"
+            if erase else "flash: keeping config and log (the board has smartnode's partition table)")
         rc, out = esptool_shown(write_args(port, profile, files, erase, baud))
         if rc != 0:
             raise FlashError(explain(port, out))
-    if not erase and not keep:
-        start, size = data_region(profile["flash_mb"])
-        say("flash: the board's partition table was not smartnode's: erasing the log and filesystem "
-            "(0x%x-0x%x) so they start fresh" % (start, start + size))
-        rc, out = esptool_shown(["--chip", chip, "--port", port, "--baud", str(baud),
-                                 "erase-region", hex(start), hex(size)])
-        if rc != 0:
-            raise FlashError(explain(port, out) + " (MicroPython is written; run flash again without "
-                             "--no-erase to erase the whole flash)")
     if image:
         cached = paths.cache_dir() / "firmware" / image_name(profile)
         cached.parent.mkdir(parents=True, exist_ok=True)
@@ -195,9 +182,9 @@ def flash(port, board, image=None, erase=True, baud=DEFAULT_BAUD, say=print):
     return chip
 
 
-def board_table(port, profile, baud, into):
+def board_table(port, profile, into):
     """The partition table the board has now (read-flash of 0x8000)."""
-    proc = esptool(["--chip", profile["chip"], "--port", port, "--baud", str(baud), "read-flash",
+    proc = esptool(["--chip", profile["chip"], "--port", port, "--no-stub", "--after", "no-reset", "read-flash",
                     hex(PARTITION_TABLE_OFFSET), hex(partitions.TABLE_MAX), str(into)])
     if proc.returncode != 0:
         raise FlashError(explain(port, proc.stdout + proc.stderr))

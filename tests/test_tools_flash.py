@@ -235,6 +235,35 @@ def test_an_app_too_big_for_our_app_partition_is_refused(tmp_path):
         flash.parts(p, image)
 
 
+def test_flash_runs_one_write_that_erases_inside_it_and_explains_its_own_failure(tmp_path, monkeypatch):
+    # The board's answer to flash-id is what a pty cannot give: the chip and flash size stand in for it.
+    p, image = image_for("heltec-wifi-lora-32-v2", tmp_path)
+    runs, said = [], []
+    real = flash.esptool_shown
+
+    def shown(args):
+        runs.append(args)
+        return real(args[:4] + ["--connect-attempts", "1"] + args[4:])
+    monkeypatch.setattr(flash, "esptool_shown", shown)
+    with SilentPort() as port:
+        monkeypatch.setattr(flash, "detect", lambda port: ("esp32", 4))
+        with pytest.raises(flash.FlashError, match="has 4 MB of flash, profile heltec-wifi-lora-32-v2 expects 8 MB"):
+            flash.flash(port.device, "heltec-wifi-lora-32-v2", image, say=said.append)
+        assert runs == []
+        monkeypatch.setattr(flash, "detect", lambda port: ("esp32", 8))
+        with pytest.raises(flash.FlashError, match="no ESP32 bootloader answered on %s" % port.device):
+            flash.flash(port.device, "heltec-wifi-lora-32-v2", image, baud=230400, say=said.append)
+    assert len(runs) == 1 and runs[0][runs[0].index("write-flash") + 1] == "--erase-all"
+    assert ["--baud", "230400"] == runs[0][4:6] and "8MB" in runs[0]
+    assert [a for a in runs[0] if a.startswith("0x")] == ["0x1000", "0x8000", "0x10000"]
+    assert any("erasing the whole flash first" in s for s in said)
+
+
+def test_the_virtual_board_has_nothing_to_flash():
+    with pytest.raises(flash.FlashError, match="unix-sim is not an ESP32"):
+        flash.flash("/dev/ttyNOPE0", "unix-sim")
+
+
 def test_wrong_port_is_named_with_what_to_do(tmp_path):
     p, image = image_for("esp32-devkitc", tmp_path)
     with pytest.raises(flash.FlashError, match="no serial port /dev/ttyNOPE0: plug the board in"):

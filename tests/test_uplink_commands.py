@@ -115,3 +115,55 @@ def test_config_is_rolled_back_when_the_broker_is_unreachable(broker, tmp_path):
         ag.loop_stop()
         ag.disconnect()
     col.close()
+
+
+def test_values_the_node_cannot_honour_are_refused_and_nothing_is_lost(broker, tmp_path):
+    """Found by fuzzing: 1e999 (inf) was saved as `inf` and the node could not boot
+    again; 70000 wrapped the 16-bit keepalive; 10**400 and 1e-9 were taken. Each is
+    refused now, a window change applies at once, 1 MB payloads and commands sent
+    while the node reconnects do not disturb it, and every reading arrives."""
+    col = Collector(broker.port, topic="/json/#")
+    with VirtualNode(broker.port, interval=1, period_ms=100, device_id="cm-1", apikey="k",
+                     config=FAST_RETRY, workdir=str(tmp_path)) as node:
+        seen = col.drain(lambda m: any(t.endswith("-aq/attrs") for t, _ in readings(m)), timeout=20)
+        ag = agent(broker.port)
+        refused = ['{"config": {"health": {"interval": 1e999}}}',
+                   '{"config": {"broker": {"keepalive": 70000}}}',
+                   '{"config": {"broker": {"keepalive": 1%s}}}' % ("0" * 400),
+                   '{"config": {"broker": {"window": 1e-9}}}',
+                   '{"config": {"health": {"interval": 1e-9}}}']
+        for p in refused:
+            ag.publish(CMD, p, qos=1)
+            got = col.drain(lambda m: any("config" in a for a in answers(m)), timeout=20)
+            seen += got
+            (a,) = [a for a in answers(got) if "config" in a]
+            assert a["config"].startswith("ERROR "), (p, a)
+        for _ in range(3):
+            ag.publish(CMD, b'{"ping": "' + b"x" * 1_000_000 + b'"}', qos=1)
+        ag.publish(CMD, '{"config": {"broker": {"window": 2}}}', qos=1)  # a new connection ...
+        ag.publish(CMD, '{"config": {"display": {"period": 5}}}', qos=1)  # ... answered before it
+        for i in range(20):  # ... and commands while it is being made (clean session: these
+            ag.publish(CMD, '{"ping": {"data": "r%d"}}' % i, qos=1)  # may be lost, never harm)
+        seen += col.drain(lambda m: {"config": "OK"} in answers(m), timeout=30)
+        ag.publish(CMD, '{"ping": {"data": "end"}}', qos=1)
+        seen += col.drain(lambda m: {"ping": "pong end"} in answers(m), timeout=30)
+        seen += col.drain(lambda m: len(readings(m)) >= 5, timeout=20)
+        ag.loop_stop()
+        ag.disconnect()
+        alive = node.proc.poll() is None
+    col.close()
+    assert alive
+    configs = [a["config"] for a in answers(seen) if "config" in a]
+    assert configs[-2:] == ["OK, display after the next reboot", "OK"], answers(seen)
+    assert {"ping": "pong end"} in answers(seen)
+    saved = json.loads((tmp_path / "config.json").read_text())  # JSON that loads again
+    assert saved["broker"]["window"] == 2 and saved["display"] == {"period": 5}
+    # Health and air readings alike: none missing between the first and the last seen.
+    seqs = sorted({o["seq"] for t, o in readings(seen)})
+    assert len(seqs) > 5 and seqs == list(range(seqs[0], seqs[-1] + 1))
+    # The node boots again on what it saved.
+    col = Collector(broker.port, topic="/json/#", client_id="collector-2")
+    with VirtualNode(broker.port, device_id="cm-1", apikey="k", workdir=str(tmp_path)):
+        later = col.drain(lambda m: any(t.endswith("-aq/attrs") for t, _ in readings(m)), timeout=30)
+    col.close()
+    assert any(t.endswith("-aq/attrs") for t, _ in readings(later))

@@ -12,10 +12,9 @@
 #   "filters": {"<sensor>": [{"median": 5}, ...]}  (or "filters" inside a sensor entry)
 #   "stuck": {"seconds": 10800, "samples": 10}  same value this long = stuck:<attr>
 #   "humid": 70  (%RH at or above which humid:pm* is flagged)
-from app import fiware, filters
+from app import fiware, filters, rec_air
 from app.air_sources import ATTRIBUTES, PRIORITY, make_source
-from app.isotime import iso
-from app.quality import ORDER, Channel
+from app.quality import HUMID, ORDER, Channel
 
 PM = ("pm1", "pm25", "pm10")
 
@@ -36,7 +35,7 @@ class AirPipeline:
             if ch.name == "relativeHumidity":
                 self._rh = ch
         self._end = None  # end of the current reporting interval
-        self._flags = []
+        self._flags = [0] * len(channels)  # per channel: this interval's problem bits
         self.problems = []  # config entries that could not be honoured (see build)
 
     def _advance(self, t):
@@ -76,25 +75,21 @@ class AirPipeline:
         return {s.name: {"samples": s.samples, "errors": s.errors} for s in self.sources}
 
     def _report(self, t_end):
-        parts = []
         flags = self._flags
-        del flags[:]
-        for ch in self.channels:
-            if ch.n:
-                parts.append(ch.encode())
-            ch.flags(flags)
+        chans = self.channels
+        any_data = False
+        for i in range(len(chans)):
+            flags[i] = chans[i].flag_bits()
+            any_data = any_data or chans[i].n > 0 or flags[i]
         rh = self._rh
         if rh is not None and rh.n and rh.sum >= self.humid_raw * rh.n:
-            for ch in self.channels:
-                if ch.n and ch.name in PM:
-                    flags.append("humid:" + ch.name)
-        for ch in self.channels:
+            for i in range(len(chans)):
+                if chans[i].n and chans[i].name in PM:
+                    flags[i] |= HUMID
+        if any_data:
+            self.emit(rec_air, self.key, (t_end, chans, flags))
+        for ch in chans:
             ch.reset()
-        if not parts and not flags:
-            return
-        ts = iso(t_end)
-        parts.append('"dataQuality":[%s]' % ",".join('"%s"' % f for f in flags))
-        self.emit(self.key, ('{"TimeInstant":"%s","dateObserved":"%s",%s}' % (ts, ts, ",".join(parts))).encode())
 
 
 def build(cfg, board, emit, on_sample=None, baselines=None):

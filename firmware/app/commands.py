@@ -9,14 +9,16 @@ from app import schema
 MAX_PAYLOAD = 1024
 MAX_COMMANDS = 4  # members per message
 RESTART_SECTIONS = ("broker", "wifi", "device_id", "apikey")  # need a new connection
+REBOOT_SECTIONS = ("log", "display", "board")  # read once at boot
 
 
 class Deferred:
     """A result that comes later (a config trial, a reboot after the answer)."""
 
-    def __init__(self, kind, cfg=None):
+    def __init__(self, kind, cfg=None, partial=None):
         self.kind = kind
         self.cfg = cfg
+        self.partial = partial  # what the command changes, for a trial begun later
 
 
 def error(msg):
@@ -31,19 +33,34 @@ class ConfigStore:
         self.path = path
         self.good = path + ".good"
 
-    def _write(self, path, cfg):
+    @staticmethod
+    def _text(cfg):
+        # Never write what would not load again: MicroPython writes a float
+        # infinity as `inf`, which no JSON reader takes back.
+        text = json.dumps(cfg)
+        try:
+            ok = json.loads(text) == cfg and not schema.validate(cfg)
+        except ValueError:
+            ok = False
+        if not ok:
+            raise ValueError("config would not load again")
+        return text
+
+    @staticmethod
+    def _put(path, text):
         import os
 
         with open(path + ".tmp", "w") as f:
-            json.dump(cfg, f)
+            f.write(text)
         os.rename(path + ".tmp", path)
 
     def save(self, cfg):
-        self._write(self.path, cfg)
+        self._put(self.path, self._text(cfg))
 
     def begin_trial(self, good, new):
-        self._write(self.good, good)
-        self._write(self.path, new)
+        new_text = self._text(new)  # both checked before either is written
+        self._put(self.good, self._text(good))
+        self._put(self.path, new_text)
 
     def in_trial(self):
         try:
@@ -171,14 +188,18 @@ class Commands:
         if errors:
             return error("; ".join("%s: %s" % fe for fe in errors))
         if any(k in partial for k in RESTART_SECTIONS):
-            return Deferred("trial", new)  # persisted and tried by the link
+            return Deferred("trial", new, partial)  # persisted and tried by the link
         if self.store:
-            self.store.save(new)
+            try:
+                self.store.save(new)
+            except (OSError, ValueError) as e:
+                return error("config not saved: %s" % e)
         self.cfg.clear()
         self.cfg.update(new)
         if self.apply:
             self.apply(self.cfg, partial)
-        return "OK"
+        later = [k for k in partial if k in REBOOT_SECTIONS]
+        return "OK, %s after the next reboot" % ", ".join(later) if later else "OK"
 
 
 def _has_null(d):

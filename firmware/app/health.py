@@ -4,8 +4,6 @@
 import gc
 
 import app
-from app.isotime import iso
-
 
 
 class Health:
@@ -26,31 +24,9 @@ class Health:
         return False
 
     def reading(self, t, connected, time_state, last_error):
-        """-> JSON object bytes (Device attributes)."""
+        """-> the app.rec_health fields of a reading now."""
         gc.collect()
         facts = self.board.health()
-        rssi = facts.get("rssi")
-        ts = iso(t)
-        parts = [
-            '"TimeInstant":"%s"' % ts,
-            '"dateLastValueReported":"%s"' % ts,
-            '"uplink":"%s"' % ("connected" if connected else "disconnected"),
-            '"uptime":%d' % max(0, int(t - self.started)),
-            '"freeHeap":%d' % gc.mem_free(),
-            '"backlog":%d' % self.log.pending,
-            '"dropped":%d' % self.log.dropped,
-            '"resetCause":"%s"' % facts.get("reset_cause", "unknown"),
-            '"firmwareVersion":"%s"' % app.VERSION,
-            '"timeSync":"%s"' % time_state,
-        ]
-        if rssi is not None:
-            parts.append('"rssi":%d' % rssi)
-        if last_error:
-            parts.append('"lastError":%s' % _json_str(last_error[:80]))
-        return ("{" + ",".join(parts) + "}").encode()
-
-
-def _json_str(s):
-    import json
-
-    return json.dumps(s)
+        return (t, connected, max(0, int(t - self.started)), gc.mem_free(), self.log.pending,
+                self.log.dropped, facts.get("reset_cause", "unknown"), app.VERSION, time_state,
+                facts.get("rssi"), last_error)

@@ -4,7 +4,6 @@
 # Vehicles come either live (a detector switching on and off: presence inputs,
 # magnetometer passes) or as recorded aggregates (vehicles, occupancy and mean
 # speed over a short period, as loop-detector stations report them).
-from app.isotime import iso
 
 # A lane is dead when it has been quiet for longer than a Poisson process at
 # the lane's recent rate would be with odds below e**-14 (about 1e-6).
@@ -101,8 +100,8 @@ class Lane:
         return flags
 
     def report(self, t_end, interval):
-        """-> TrafficFlowObserved JSON bytes for the interval ending at t_end, or None
-        if the lane had no input; starts the next interval."""
+        """-> the app.rec_lane fields of the interval ending at t_end, or None if the
+        lane had no input; starts the next interval."""
         t_from = t_end - interval
         occupied = self.occupied
         if self.on_since is not None:
@@ -115,11 +114,7 @@ class Lane:
         if self.count and span:
             r = self.count / span
             self.rate = r if self.rate is None else self.rate + (r - self.rate) * min(1.0, interval / 3600)
-        parts = ['"TimeInstant":"%s","laneId":%d,"intensity":%d,"occupancy":%.4f,'
-                 '"dateObservedFrom":"%s","dateObservedTo":"%s"'
-                 % (iso(t_end), self.id, self.count, min(1.0, occupied / span), iso(t_from), iso(t_end))]
-        if self.speed_n:
-            parts.append('"averageVehicleSpeed":%.1f' % (self.speed_sum / self.speed_n))
-        parts.append('"dataQuality":[%s]' % ",".join('"%s"' % f for f in flags))
+        speed = self.speed_sum / self.speed_n if self.speed_n else None
+        fields = (t_end, t_from, self.id, self.count, min(1.0, occupied / span), speed, flags)
         self._reset(t_end)
-        return ("{" + ",".join(parts) + "}").encode()
+        return fields

@@ -7,7 +7,7 @@
 import json
 import time
 
-from app import fiware
+from app import fiware, schema
 from app.backoff import Backoff
 from app.commands import Deferred
 from app.mqtt import Session, tls_context
@@ -36,6 +36,7 @@ class Link:
         self.failures = 0
         self.trial = None  # [last known good cfg, failed attempts, answer]
         self.reboot_due = False
+        self.trial_due = None  # a new config, tried once the commands already read are answered
         if store is not None and store.in_trial():
             self.trial = [None, 0, None]  # rebooted during a trial: the good one is on flash
 
@@ -115,7 +116,9 @@ class Link:
                     self.reboot_due = True
                     result = "rebooting"
                 elif result.kind == "trial":
-                    self._start_trial(result.cfg)
+                    if self.trial_due is not None:
+                        self.answers.append(("config", "ERROR superseded by a later config"))
+                    self.trial_due = result.partial
                     continue  # answered once the new config connects, or is rolled back
             if len(self.answers) < MAX_ANSWERS:  # a flood of commands cannot exhaust the heap
                 self.answers.append((name, result))
@@ -166,9 +169,14 @@ class Link:
                 return 50
         try:
             got = s.poll(0)
-            if self.session is not s:  # a command replaced the connection
-                return 0
             self._answer(s)
+            if self.trial_due is not None:  # only now: commands read with it are not lost
+                partial, self.trial_due = self.trial_due, None
+                try:  # merged now: updates answered meanwhile are kept
+                    self._start_trial(schema.merged(self.cfg, partial))
+                    return 0
+                except (OSError, ValueError) as e:  # not written: the old config runs on
+                    self.answers.append(("config", "ERROR config not saved: %s" % e))
             if self.reboot_due:
                 s.poll(200)  # let the answer's PUBACK come back
                 s.disconnect()

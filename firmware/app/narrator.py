@@ -4,6 +4,9 @@
 # change: uplink up/down, a backlog drained, a sensor fault and its end.
 # The shell calls reading() for every reading and step() from its network
 # task; both cost a few comparisons and allocate nothing unless they speak.
+# Faults are looked for in the readings that are said (at most one per device
+# every few seconds): a fault shorter than that may go unsaid, never unlogged.
+from app import record
 from app.console import Rate, say
 
 # A reading whose dataQuality names one of these has a sensor that failed: its
@@ -20,26 +23,31 @@ class Narrator:
         self.up = None  # the uplink's state at the last step
         self.peak = 0  # the deepest backlog since it was last empty
 
-    def reading(self, key, obj, seq):
+    def reading(self, key, rec, seq):
+        """A reading was logged: rec, packed (app.record). Held back (counted, nothing
+        allocated) unless this device's line is due; then expanded and said, with a
+        line of its own when a sensor fault begins or ends."""
         rate = self.rates.get(key)
         if rate is None:
             rate = self.rates[key] = Rate(self.seconds)
+        if not rate.due():
+            return
+        obj = record.split(record.expand(rec))[1]
         fault = False
         for f in FAULTS:
             if obj.find(f) >= 0:
                 fault = True
                 break
+        was = self.faulty.get(key)
         if fault:
-            was = self.faulty.get(key)
             flags = quality(obj)
             if was != flags:
                 self.faulty[key] = flags
                 say("fault:", device(key), flags or "status unknown (not calibrated, or its sensor is silent)")
-        elif self.faulty.get(key) is not None:
+        elif was is not None:
             self.faulty[key] = None
             say("fault cleared:", device(key))
-        if rate.due():
-            rate.say("reading", device(key), "#%d" % seq, summary(obj))
+        rate.say("reading", device(key), "#%d" % seq, summary(obj))
 
     def step(self, connected, last_error, pending):
         if connected != self.up:

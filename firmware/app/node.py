@@ -1,23 +1,25 @@
 # The node's core: polls its pipelines (air, parking, traffic), which turn
-# samples into readings; every reading goes into the log before anything is
-# published.  Time is always passed in (Unix seconds), so the same object runs
+# samples into readings; every reading goes into the log, packed (app.record),
+# before anything is published.  Time is always passed in (Unix seconds), so the same object runs
 # on the board, under the unix port in real time and in replay.
 from app import record
 
 # config section -> module with build(cfg, board, emit, on_sample, baselines) -> pipeline
 PIPELINES = (("air", "app.air"), ("parking", "app.parking"), ("traffic", "app.traffic"))
+RECORD_MAX = 512  # the largest: a health reading with an 80-character error, its key inline
 
 
 class Node:
     def __init__(self, cfg, board, log, on_sample=None, baselines=None, on_reading=None):
         # baselines: an app.baselines.BaselineStore, or None (replays keep nothing)
-        # on_reading(key, obj, seq): after each pipeline reading is logged (the shell's console line)
+        # on_reading(key, rec, seq): after each pipeline reading is logged, rec packed (the shell's console line)
         self.cfg = cfg
         self.on_reading = on_reading
         self.log = log
         self.unlogged = 0  # readings the log refused (reported in health)
         self.last_error = None
         self.latest = None  # the newest pipeline reading (a packed record), for the status display
+        self._buf = bytearray(RECORD_MAX)
         self.pipelines = []
         for section, modname in PIPELINES:
             if cfg.get(section):
@@ -26,22 +28,23 @@ class Node:
         # How often the shell polls: the most demanding pipeline decides.
         self.poll_ms = min([getattr(p, "poll_ms", 200) for p in self.pipelines] or [200])
 
-    def emit(self, key, obj):
-        """A reading (a pipeline's or the shell's health): a FIWARE JSON object (bytes) for key
-        '<apikey>/<device_id>'; -> the packed record."""
+    def emit(self, kind, key, fields):
+        """A reading (a pipeline's or the shell's health): fields of `kind` (an app.rec_*
+        module) for key '<apikey>/<device_id>'; -> the packed record."""
         rec = None
         try:
-            rec = record.pack(key, obj)
+            rec = memoryview(self._buf)[:record.encode(self._buf, kind, key, fields)]
             self.log.append(rec)
         except Exception as e:  # flash I/O error, oversized reading: count it, keep sensing
             self.unlogged += 1
             self.last_error = "log: %r" % (e,)
         return rec
 
-    def _reading(self, key, obj):
-        self.latest = self.emit(key, obj)
-        if self.on_reading is not None and self.latest is not None:
-            self.on_reading(key, obj, self.log.next_seq - 1)
+    def _reading(self, kind, key, fields):
+        rec = self.emit(kind, key, fields)
+        self.latest = None if rec is None else bytes(rec)
+        if self.on_reading is not None and rec is not None:
+            self.on_reading(key, self.latest, self.log.next_seq - 1)
 
     def poll(self, t):
         for p in self.pipelines:

@@ -8,8 +8,7 @@
 # `autocalibrate` seconds of samples.  While free, the baseline follows slow
 # drift (temperature).  A new state must hold `debounce` seconds: a car
 # rolling over a bay is not parking.
-from app import fiware
-from app.isotime import iso
+from app import fiware, rec_parking
 from app.baselines import BaselineKeeper
 from app.magfield import FieldDeviation, calibrate_command, valid_sample
 from app.magsensor import open_magnetometer, open_ranger, read_if_ready
@@ -108,10 +107,7 @@ class Spot:
         if status != self.status:
             self.status = status
             self.changes += 1
-            emit(self.key, self.encode(t))
-
-    def encode(self, t):
-        return ('{"TimeInstant":"%s","status":"%s"}' % (iso(t), self.status)).encode()
+            emit(rec_parking, self.key, (t, status))
 
 
 class ParkingPipeline:
@@ -128,7 +124,7 @@ class ParkingPipeline:
             self._next_hb = (int(t) // self.heartbeat + 1) * self.heartbeat
         while t >= self._next_hb:
             for s in self.spots:
-                self.emit(s.key, s.encode(self._next_hb))
+                self.emit(rec_parking, s.key, (self._next_hb, s.status))
             self._next_hb += self.heartbeat
 
     def poll(self, t):

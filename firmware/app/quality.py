@@ -15,12 +15,15 @@ ATTRS = {
     "pressure": (100, 2, 30000, 110000),
     "co2": (1, 1, 0, 40000),
 }
+# An interval's problems per attribute, as bits (app.rec_air logs them so).
+MISSING, RANGE, STUCK, OUTLIER, HUMID = 2, 4, 8, 16, 32
 ORDER = ("pm1", "pm25", "pm10", "temperature", "relativeHumidity", "pressure", "co2")
 
 
 class Channel:
     def __init__(self, name, stuck_s=10800, stuck_n=10, chain=None):
         self.name = name
+        self.index = ORDER.index(name)  # its bit in a log record (app.rec_air)
         self.scale, self.decimals, self.lo, self.hi = ATTRS[name]
         self.stuck_s = stuck_s
         self.stuck_n = stuck_n
@@ -70,21 +73,15 @@ class Channel:
     def mean(self):
         return self.sum / (self.n * self.scale)
 
-    def encode(self):
-        """'"pm25":1.23,"pm25Min":..,"pm25Max":..,"pm25Count":n' (published units); n > 0."""
-        f = "%." + str(self.decimals) + "f"
-        s = self.scale
-        name = self.name
-        return ('"%s":' + f + ',"%sMin":' + f + ',"%sMax":' + f + ',"%sCount":%d') % (
-            name, self.mean(), name, self.min / s, name, self.max / s, name, self.n)
-
-    def flags(self, out):
-        """Append this interval's `<problem>:<attr>` strings to out."""
+    def flag_bits(self):
+        """This interval's problems as app.rec_air flag bits."""
+        bits = 0
         if self.n == 0 and self.rejected == 0 and self.expected:
-            out.append("missing:" + self.name)
+            bits |= MISSING
         if self.out_of_range:
-            out.append("range:" + self.name)
+            bits |= RANGE
         if self.stuck:
-            out.append("stuck:" + self.name)
+            bits |= STUCK
         if self.rejected:
-            out.append("outlier:" + self.name)
+            bits |= OUTLIER
+        return bits

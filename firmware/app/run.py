@@ -7,7 +7,7 @@ import time
 
 import asyncio
 
-from app import config, fiware
+from app import config, fiware, rec_health, record
 from app.baselines import BaselineStore
 from app.board import Board
 from app.commands import Commands, ConfigStore
@@ -33,6 +33,7 @@ class Shell:
         self.board = board
         self.log = log
         self.baselines = BaselineStore(board.baseline_file())
+        record.use_book(beside(board.baseline_file(), "keys.json"))
         self.narrator = Narrator()  # the console lines a technician follows
         self.node = Node(cfg, board, log, baselines=self.baselines, on_reading=self.narrator.reading)
         self.clock = TimeSync(synced=board.clock_set(), boot_seq=log.next_seq)
@@ -60,6 +61,7 @@ class Shell:
         self.health_key = fiware.key(cfg, "device", cfg["device_id"])
         h = cfg.get("health") or {}
         self.health.interval = h.get("interval", 300)
+        self.uplink.window = cfg["broker"].get("window", 8)
 
     def sense(self, t):
         if self._unsynced and self.clock.synced:
@@ -72,7 +74,7 @@ class Shell:
         link = self.link
         state = (link.connected, self.clock.state, link.last_error)
         if self.health.due(t, state):
-            self.node.emit(self.health_key, self.health.reading(t, *state))
+            self.node.emit(rec_health, self.health_key, self.health.reading(t, *state))
 
 
 async def sense(shell, period_ms=None):
@@ -109,6 +111,12 @@ async def network(shell, boot_ms):
             say("uplink: first ack %d ms after boot" % time.ticks_diff(time.ticks_ms(), boot_ms))
         shell.narrator.step(link.connected, link.last_error, shell.log.pending)
         await asyncio.sleep_ms(ms)
+
+
+def beside(path, name):
+    """name in the directory of path."""
+    i = path.rfind("/")
+    return path[:i + 1] + name
 
 
 def load_config(path, store):

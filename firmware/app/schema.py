@@ -15,39 +15,46 @@
 SECRETS = (("wifi", "password"), ("broker", "password"), ("broker", "key"))
 APIKEY_KINDS = ("device", "air", "parking", "traffic")
 _BAD_NAME_CHARS = " /#+\"'"
+_S = "(1,86400)"  # whole-day bound for periods in seconds
 _LASER = "uart:t query:b duty:D filters:F"
-_I2C = "i2c:t address:a every:p retry:p filters:F"
-_LIMITS = "threshold:n release:n fault:n debounce:n drift:p timeout:p autocalibrate:n"
+_I2C = "i2c:t address:a every:p(0.1,86400) retry:p(1,86400) filters:F"
+_LIMITS = ("threshold:n(0,1000000) release:n(0,1000000) fault:n(0,10000000) debounce:n(0,3600) "
+           "drift:p(1,1000000) timeout:p(1,86400) autocalibrate:n(0,86400)")
 
+# Numbers carry the range the node can honour, "kind(lo,hi)": finite, within the
+# protocol's field (MQTT keepalive is 16 bits), never so small that a timer spins
+# (health.interval 1e-9) nor so large that it wraps or never fires (10**400).
 SPECS = {
     "": "device_id:I! municipality:M apikey:K! board:I interval:T location:{location} broker:{broker} "
         "wifi:{wifi} air:{air} parking:{parking} traffic:{traffic} log:{log} ntp:{ntp} health:{health} "
         "display:{display}",
     "location": "lat:Y! lon:X!",
     "broker": "host:h! port:o tls:b ca:t cert:t key:t server_hostname:h tls_insecure_skip_verify:b "
-              "user:t password:t keepalive:p timeout:p backoff_base:p backoff_cap:p window:i trial_attempts:i",
+              "user:t password:t keepalive:i(1,65535) timeout:i(1,60) backoff_base:p(0.1,3600) "
+              "backoff_cap:p(0.1,86400) window:i(1,32) trial_attempts:i(1,100)",
     "wifi": "ssid:W! password:w",
-    "ntp": "server:h every:p retry:p",
-    "health": "interval:p",
-    "display": "enabled:b period:p",
-    "log": "label:t file:t sectors:i",
-    "air": "sensors:{sensors} duty:D filters:G stuck:{stuck} humid:n",
+    "ntp": "server:h every:p(60,604800) retry:p(1,86400)",
+    "health": "interval:p(1,86400)",
+    "display": "enabled:b period:p(0.1,3600)",
+    "log": "label:t file:t sectors:i(3,4096)",
+    "air": "sensors:{sensors} duty:D filters:G stuck:{stuck} humid:n(0,100)",
     "sensors": "sds011:{sds011} pms5003:{pms5003} sps30:{sps30} bme280:{bme280} scd4x:{scd4x} dht22:{dht22}",
     "sds011": _LASER,
-    "pms5003": _LASER + " climate:b set_pin:N",
+    "pms5003": _LASER + " climate:b set_pin:N(0,48)",
     "sps30": _LASER,
     "bme280": _I2C,
     "scd4x": _I2C + " single:b",
     "dht22": "filters:F",
-    "duty": "period:p warmup:n sample:p",
-    "reject": "window:i ratio:n floor:n",
-    "stuck": "seconds:p samples:i",
-    "parking": "spots:[spot] heartbeat:p sample_hz:p " + _LIMITS,
-    "spot": "spot:i sensor:{mag} ranger:{mag} axes:i baseline:B " + _LIMITS,
-    "mag": "type:t i2c:t rate:p gauss:p",
-    "traffic": "lanes:[lane] sample_hz:p threshold:n release:n gap:p autocalibrate:n radar_gap:p "
-               "stuck_on:p dead_after:p min_quiet:p",
-    "lane": "lane:i presence:L spacing_m:n magnetometer:m axes:i baseline:B radar:t radar_unit:t",
+    "duty": "period:p" + _S + " warmup:n(0,3600) sample:p(1,3600)",
+    "reject": "window:i(1,255) ratio:n(0,1000) floor:n(0,1000000)",
+    "stuck": "seconds:p(1,2592000) samples:i(1,1000000)",
+    "parking": "spots:[spot] heartbeat:p" + _S + " sample_hz:i(1,1000) " + _LIMITS,
+    "spot": "spot:i(1,99) sensor:{mag} ranger:{mag} axes:i(1,12) baseline:B " + _LIMITS,
+    "mag": "type:t i2c:t rate:p(0.1,1000) gauss:p(0.1,100)",
+    "traffic": "lanes:[lane] sample_hz:i(1,1000) threshold:n(0,1000000) release:n(0,1000000) gap:p(0.01,60) "
+               "autocalibrate:n(0,86400) radar_gap:p(0.01,60) stuck_on:p" + _S + " dead_after:p(1,2592000) "
+               "min_quiet:p" + _S,
+    "lane": "lane:i(1,99) presence:L spacing_m:n(0,100) magnetometer:m axes:i(1,12) baseline:B radar:t radar_unit:t",
 }
 
 
@@ -56,7 +63,8 @@ def _is_int(v):
 
 
 def _is_num(v):
-    return (_is_int(v) or isinstance(v, float)) and v == v
+    # finite: nan != nan, inf - inf is nan (MicroPython's json reads 1e999 as inf)
+    return (_is_int(v) or isinstance(v, float)) and v - v == 0
 
 
 def _name(v, maxlen=64):
@@ -80,6 +88,14 @@ def _municipality(v):
 
 def _bad(kind, v):
     """-> what a good value looks like if v is not one of `kind`, else None."""
+    if len(kind) > 1:  # "p(lo,hi)": a number kind within a range
+        c = kind.find(",")
+        lo, hi = kind[2:c], kind[c + 1:-1]
+        whole = kind[0] in "iN"
+        if (_is_int(v) if whole else _is_num(v)) and float(lo) <= v <= float(hi) and (
+                kind[0] != "p" or v > 0):
+            return None
+        return "%s from %s to %s" % ("a whole number" if whole else "a number", lo, hi)
     if kind == "t":
         return None if isinstance(v, str) else "text"
     if kind == "b":
@@ -116,8 +132,8 @@ def _bad(kind, v):
     if kind == "d":  # keys owned by the part that reads them
         return None if isinstance(v, dict) else "an object"
     if kind == "B":
-        ok = isinstance(v, list) and all(_is_num(x) for x in v)
-        return None if ok else "a list of numbers"
+        ok = isinstance(v, list) and len(v) <= 12 and all(_is_num(x) and -1e6 <= x <= 1e6 for x in v)
+        return None if ok else "a list of at most 12 numbers from -1000000 to 1000000"
     if kind == "L":
         ok = isinstance(v, list) and all(_name(x) for x in v)
         return None if ok else "a list of input names"
@@ -147,7 +163,7 @@ def _object(spec, v, path, err, strict):
                 continue
         if key in v:
             kind = s[c + 1:e]
-            if len(kind) == 1 and kind not in _COMPOUND:
+            if kind[0] not in _COMPOUND:
                 msg = _bad(kind, v[key])
                 if msg:  # the dotted name is built only for an error
                     err(_at(path, key), msg)
@@ -160,7 +176,7 @@ def _object(spec, v, path, err, strict):
                     % ", ".join(sorted(item.split(":")[0] for item in s.split())))
 
 
-_COMPOUND = "KDmFG"  # kinds _value checks; the rest are _bad's
+_COMPOUND = "{[KDmFG"  # kinds _value checks; the rest are _bad's
 
 
 def _value(kind, v, path, err, strict):
@@ -203,7 +219,7 @@ def _filters(v, path, err, strict):
             if k == "reject" and isinstance(f[k], dict):
                 _object("reject", f[k], at + ".reject", err, strict)
             elif k in ("median", "mean", "reject"):
-                if _bad("i", f[k]):
+                if _bad("i(1,255)", f[k]):
                     err(at + "." + k, "a window of n >= 1 samples")
             else:
                 err(at + "." + str(k), "unknown filter (median, mean, reject)")

@@ -45,7 +45,7 @@ class Screen:
         latest = sh.node.latest
         if latest is not None and latest is not self._latest:
             self._latest = latest
-            st.values = values(record.split(latest)[1])
+            st.values = values(record.split(record.expand(latest))[1])
         st.faults = [e for e in (sh.node.last_error, link.last_error) if e]
 
     def step(self):

@@ -9,7 +9,7 @@
 #   radar     an OPS243 on a UART: each burst of speed reports is one vehicle, its peak the speed
 # Recorded loop-detector aggregates (replay events {"agg": [[vehicles, occupancy,
 # km/h], ...], "period": s}) feed lanes 1..n directly.
-from app import fiware
+from app import fiware, rec_lane
 from app.lane import Lane
 from app.baselines import BaselineKeeper
 from app.magfield import FieldDeviation, calibrate_command, valid_sample
@@ -211,9 +211,9 @@ class TrafficPipeline:
     def _report(self, t_end):
         for n in sorted(self.lanes):
             lane = self.lanes[n]
-            obj = lane.report(t_end, self.interval)
-            if obj is not None:
-                self.emit(lane.key, obj)
+            fields = lane.report(t_end, self.interval)
+            if fields is not None:
+                self.emit(rec_lane, lane.key, fields)
 
 
 def build(cfg, board, emit, on_sample=None, baselines=None):

@@ -5,7 +5,7 @@
 # with a bounded window in flight; the log forgets readings only when their
 # PUBACKs arrive, in order.  After a reconnect everything not acknowledged is
 # sent again.  Published TimeInstants never go backwards per device.
-from app import fiware
+from app import fiware, record
 from app.timesync import TI, VALID_FROM, flag, set_stamp
 
 TOPIC_ROOM = 128  # room before the payload for topic, packet id and fixed header (app.mqtt)
@@ -51,9 +51,12 @@ class Uplink:
         n = 0
         last = 0
         floor = None
+        taken = 0
         for seq, rec in recs:
-            if not isinstance(rec, bytes):
-                rec = bytes(rec)
+            rec = record.expand(rec)  # the FIWARE JSON, '<key> {...}', made only now
+            taken += len(rec)
+            if taken > self.max_bytes and seq > recs[0][0]:
+                break  # max_bytes of readings as published (the log counts packed bytes)
             sp = rec.find(b" ")
             if sp < 1 or len(rec) < sp + 3 or rec[sp + 1] != 123 or rec[-1] != 125:
                 # Not '<key> {...}': unpublishable. Skipped, and forgotten with the

@@ -18,7 +18,7 @@ for rec in text.split("7FFF"):
 
 emitted = []
 cfg = {"device_id": "b", "apikey": "k", "parking": {"autocalibrate": 1, "spots": [{"axes": 6}]}}
-p = parking.build(cfg, None, lambda key, obj: emitted.append(obj))
+p = parking.build(cfg, None, lambda kind, key, fields: emitted.append(fields))
 spot = p.spots[0]
 t0 = unix(2026, 11, 21, 22, 0, 0)
 REPEAT = 10

@@ -11,7 +11,7 @@ board = Board({"uarts": {}})
 emitted = []
 cfg = {"device_id": "b", "apikey": "k", "interval": 60,
        "traffic": {"lanes": [{"lane": 1, "presence": ["a", "b"], "spacing_m": 4.0}]}}
-p = traffic.build(cfg, board, lambda key, obj: emitted.append(obj))
+p = traffic.build(cfg, board, lambda kind, key, fields: emitted.append(fields))
 a, b = board.presence("a"), board.presence("b")
 t0 = unix(2026, 11, 21, 22, 0, 0)
 VEHICLES = 20000

@@ -34,3 +34,19 @@ def read_csv_numbers(path):
         for line in f:
             rows.append([float(x) for x in line.split(",")])
     return rows
+
+
+def expanded(kind, key, fields, keyed=False):
+    """A reading packed as the node logs it and expanded as the uplink publishes it:
+    -> its JSON (keyed: (key, JSON))."""
+    import json
+    from app import record
+    buf = bytearray(512)
+    key, obj = record.split(record.expand(buf[:record.encode(buf, kind, key, fields)]))
+    obj = json.loads(obj)
+    return (key.decode(), obj) if keyed else obj
+
+
+def readings(out, keyed=False):
+    """A pipeline's emit for tests: each reading appended to out as expanded() gives it."""
+    return lambda kind, key, fields: out.append(expanded(kind, key, fields, keyed))

@@ -6,6 +6,7 @@ from fakei2c import EXAMPLE, EXAMPLE_ADC_H, EXAMPLE_ADC_P, EXAMPLE_ADC_T, Regist
 
 from app import air
 from app.board_unix import Board, FeedUART
+from mptest import readings
 
 CAPTURE = "tests/data/air/sds011_capture_54frames.bin"
 T0 = 1795737600  # 2026-11-27T00:00:00Z, a multiple of 60
@@ -39,7 +40,7 @@ def _node(board, **air_cfg):
     cfg = {"device_id": "n1", "apikey": {"air": "aqkey", "device": "d"}, "interval": 60,
            "air": {"sensors": {"sds011": {"uart": "pm"}, "bme280": {"i2c": "main", "every": 10}}}}
     cfg["air"].update(air_cfg)
-    p = air.build(cfg, board, lambda key, obj: out.append((key, json.loads(obj))))
+    p = air.build(cfg, board, readings(out, keyed=True))
     return p, out
 
 
@@ -110,7 +111,7 @@ def test_an_interval_without_samples_publishes_flags_not_values():
 def test_impossible_values_are_flagged_but_published_unclipped():
     out = []
     cfg = {"device_id": "n1", "apikey": "k", "interval": 300, "air": {"sensors": {"sds011": {}, "dht22": {}}}}
-    p = air.build(cfg, None, lambda key, obj: out.append(json.loads(obj)))
+    p = air.build(cfg, None, readings(out))
     assert p.event(T0, {"t": T0, "air": {"sensor": "sds011", "pm25": 1500.0, "pm10": 248.13}})
     assert p.event(T0 + 1, {"t": T0 + 1, "air": {"sensor": "dht22", "temperature": -60.0, "humidity": 50.0}})
     assert not p.event(T0 + 2, {"t": T0 + 2, "air": {"sensor": "bme280", "pressure": 1e5}})
@@ -124,7 +125,7 @@ def test_impossible_values_are_flagged_but_published_unclipped():
 def test_humid_flags_start_at_70_percent():
     out = []
     cfg = {"device_id": "n1", "apikey": "k", "interval": 300, "air": {"sensors": {"sds011": {}, "dht22": {}}}}
-    p = air.build(cfg, None, lambda key, obj: out.append(json.loads(obj)))
+    p = air.build(cfg, None, readings(out))
     for i, rh in enumerate((69.9, 70.0)):
         t = T0 + 300 * i
         p.event(t, {"air": {"sensor": "sds011", "pm25": 5.0, "pm10": 9.0}})
@@ -170,7 +171,7 @@ def _scd_node(single):
     out = []
     cfg = {"device_id": "n1", "apikey": "k", "interval": 60,
            "air": {"sensors": {"scd4x": {"i2c": "main", "single": single, "every": 30}}}}
-    p = air.build(cfg, board, lambda key, obj: out.append(json.loads(obj)))
+    p = air.build(cfg, board, readings(out))
     return board, p, out
 
 

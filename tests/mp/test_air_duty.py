@@ -5,7 +5,7 @@ import json
 from app import air
 from app.board_unix import FeedUART
 from app.duty import SAMPLING, SLEEPING, WARMING, DutyCycle
-from mptest import raises
+from mptest import raises, readings
 
 T0 = 1795737600  # a multiple of 300
 # Laser Dust Sensor Control Protocol V1.3, "set sleep and work": checksums 05 (sleep) and 06 (work).
@@ -41,7 +41,7 @@ def test_pipeline_samples_only_after_warmup_and_commands_the_sensor():
     out = []
     cfg = {"device_id": "n", "apikey": "k", "interval": 300,
            "air": {"sensors": {"sds011": {"uart": "pm"}}, "duty": {"warmup": 30, "sample": 10}}}
-    p = air.build(cfg, board, lambda key, obj: out.append(json.loads(obj)))
+    p = air.build(cfg, board, readings(out))
     frame = bytes.fromhex("aac0e2004001e994a0ab")  # PM2.5 22.6
     for s in range(300):
         board.u.feed(frame)  # the recording keeps sending; only the sampling window counts
@@ -57,7 +57,7 @@ def test_sds011_in_query_mode_is_asked_once_a_second_while_sampling():
     board = OneUART()
     cfg = {"device_id": "n", "apikey": "k", "interval": 300,
            "air": {"sensors": {"sds011": {"uart": "pm", "query": True}}, "duty": {"warmup": 30, "sample": 10}}}
-    p = air.build(cfg, board, lambda key, obj: None)
+    p = air.build(cfg, board, lambda *reading: None)
     for s in range(300):
         p.poll(T0 + s)
     w = bytes(board.u.written)
@@ -85,7 +85,7 @@ def test_pms5003_set_pin_follows_the_duty_cycle():
     board = PinBoard()
     cfg = {"device_id": "n", "apikey": "k", "interval": 300,
            "air": {"sensors": {"pms5003": {"uart": "pm", "set_pin": 4}}, "duty": {}}}
-    p = air.build(cfg, board, lambda key, obj: None)
+    p = air.build(cfg, board, lambda *reading: None)
     for s in (0, 100, 260, 290, 300):
         p.poll(T0 + s)
     assert board.levels == [(4, 0), (4, 1), (4, 0)]

@@ -7,6 +7,7 @@ import os
 from app import parking, traffic
 from app.baselines import BaselineStore
 from app.isotime import unix
+from mptest import readings
 
 T0 = unix(2026, 11, 21, 22, 0, 0)
 BASE = (14, -8, 52)  # the empty bay's field, counts
@@ -28,7 +29,7 @@ def boot(path, pc=None, section="parking"):
     cfg = {"device_id": "n7", "apikey": "k", section: pc or {}}
     store = BaselineStore(path)
     mod = parking if section == "parking" else traffic
-    p = mod.build(cfg, None, lambda key, obj: out.append(json.loads(obj)), None, store)
+    p = mod.build(cfg, None, readings(out), None, store)
     return p, out, store
 
 

@@ -135,3 +135,43 @@ def test_config_refuses_unknown_fields_and_nulls():
     assert c.handle(b'{"config": {"intervall": 5}}')[0][1].startswith("ERROR unknown config field")
     assert c.handle(b'{"config": {"interval": null}}')[0][1].startswith("ERROR")
     assert cfg == base_cfg()
+
+
+def test_a_config_that_would_not_load_again_is_never_written():
+    store = fresh_store("inf")
+    cfg = base_cfg()
+    store.save(cfg)
+    c = Commands(cfg, Pipelines(), store)
+    # json.loads reads 1e999 as inf and json.dump would write `inf` (not JSON): refused.
+    (_, r), = c.handle(b'{"config": {"health": {"interval": 1e999}}}')
+    assert r.startswith("ERROR") and "health.interval" in r
+    bad = dict(base_cfg(), health={"interval": float("inf")})
+    for write in (lambda: store.save(bad), lambda: store.begin_trial(cfg, bad)):
+        try:
+            write()
+            raise AssertionError("written")
+        except ValueError as e:
+            assert "would not load again" in str(e)
+    with open(store.path) as f:
+        assert json.load(f) == base_cfg()
+    assert not store.in_trial()
+
+
+def test_the_answer_says_when_a_change_takes_effect():
+    c = Commands(base_cfg(), Pipelines(), fresh_store("later"))
+    assert c.handle(b'{"config": {"health": {"interval": 600}}}') == [("config", "OK")]
+    (_, r), = c.handle(b'{"config": {"display": {"period": 5}, "log": {"sectors": 32}}}')
+    assert r == "OK, display, log after the next reboot" or r == "OK, log, display after the next reboot"
+
+
+def test_a_window_change_applies_to_the_running_uplink_at_once():
+    from app import run
+    from app.board_unix import Board
+    from app.memlog import MemLog
+    cfg = base_cfg()
+    shell = run.Shell(cfg, Board({"uarts": {}}), MemLog(), fresh_store("window"))
+    assert shell.uplink.window == 8
+    (_, r), = shell.commands.handle(b'{"config": {"broker": {"window": 2}}}')
+    assert isinstance(r, Deferred)  # a broker change is tried on a new connection ...
+    shell.link._start_trial(r.cfg)
+    assert shell.uplink.window == 2  # ... with the new window from its first publish

@@ -12,12 +12,26 @@ def test_schema_names_each_bad_field():
 def test_load_refuses_a_bad_file():
     path = "/tmp/smartnode-test-config.json"
     with open(path, "w") as f:
-        f.write('{"interval": "soon"}')
+        f.write('{"device_id": "a b", "interval": "soon"}')
     e = raises(config.ConfigError, config.load, path)
-    assert "interval" in str(e)
+    assert "device_id" in str(e) and "interval" in str(e)
     with open(path, "w") as f:
         f.write("{not json")
     raises(config.ConfigError, config.load, path)
+
+
+def test_a_field_this_firmware_refuses_falls_back_to_its_default():
+    # An older firmware wrote keepalive 70000 (it wrapped to 4464 on the wire): the
+    # node boots with the default for that field only and says so.
+    path = "/tmp/smartnode-test-config-old.json"
+    with open(path, "w") as f:
+        f.write('{"device_id": "lj-1", "apikey": "k", "interval": "soon", "broker": {"host": "mq",'
+                ' "keepalive": 70000, "port": 1884}, "traffic": {"lanes": [{"lane": 1}, {"lane": 2,'
+                ' "spacing_m": -3}]}}')
+    cfg = config.load(path)
+    assert cfg["interval"] == 300 and cfg["broker"] == {"host": "mq", "port": 1884}
+    assert cfg["traffic"]["lanes"] == [{"lane": 1}, {"lane": 2}]
+    assert schema.validate(cfg) == []
 
 
 def test_a_remote_update_is_saved_only_when_valid():

@@ -6,6 +6,7 @@ from app import parking
 from app.isotime import unix
 from app.memlog import MemLog
 from app.node import Node
+from mptest import readings
 
 T0 = unix(2026, 11, 21, 22, 0, 0)
 BASE = (14, -8, 52)
@@ -15,7 +16,7 @@ HZ = 10
 def make(**pc):
     out = []
     cfg = {"device_id": "n7", "apikey": {"parking": "pk", "device": "dk"}, "parking": pc}
-    p = parking.build(cfg, None, lambda key, obj: out.append((key, json.loads(obj))))
+    p = parking.build(cfg, None, readings(out, keyed=True))
     return p, out
 
 
@@ -154,7 +155,7 @@ def test_a_spot_reads_its_qmc5883l_through_the_board_and_survives_bus_errors():
     cfg = {"device_id": "q", "apikey": "k",
            "parking": {"debounce": 2, "spots": [{"sensor": {"type": "qmc5883l", "i2c": "main"},
                                                  "baseline": [100, -50, 400]}]}}
-    p = parking.build(cfg, StandInBoard(), lambda key, obj: out.append(json.loads(obj)))
+    p = parking.build(cfg, StandInBoard(), readings(out))
     bus.regs[6] = 0x01  # data ready
     bus.regs[0:6] = bytes([100, 0, 0xCE, 0xFF, 0x90, 0x01])  # (100, -50, 400): the baseline
     for i in range(30):
@@ -184,7 +185,7 @@ def test_a_spot_seen_from_above_by_a_vl53l1x():
     out = []
     cfg = {"device_id": "v", "apikey": "k",
            "parking": {"debounce": 3, "autocalibrate": 2, "spots": [{"ranger": {"i2c": "main"}}]}}
-    p = parking.build(cfg, StandInBoard(), lambda key, obj: out.append(json.loads(obj)))
+    p = parking.build(cfg, StandInBoard(), readings(out))
 
     def range_for(seconds, t0, mm, raw_status=0x09):
         bus.regs[0x96:0x98] = bytes([mm >> 8, mm & 0xFF])

@@ -68,7 +68,7 @@ RULES = [
     ("broker.user", {"broker": {"user": 12}}, None),
     ("broker.password", {"broker": {"password": 12}}, None),
     ("broker.keepalive", {"broker": {"keepalive": 0}}, {"broker": {"keepalive": 30}}),
-    ("broker.timeout", {"broker": {"timeout": -1}}, {"broker": {"timeout": 2.5}}),
+    ("broker.timeout", {"broker": {"timeout": -1}}, {"broker": {"timeout": 3}}),
     ("broker.backoff_base", {"broker": {"backoff_base": "1"}}, {"broker": {"backoff_base": 0.5}}),
     ("broker.backoff_cap", {"broker": {"backoff_cap": 0}}, {"broker": {"backoff_cap": 300}}),
     ("broker.window", {"broker": {"window": 1.5}}, {"broker": {"window": 8}}),
@@ -181,3 +181,39 @@ def test_a_key_per_kind_covers_every_kind_the_node_publishes():
     cfg = dict(GOOD, apikey={"air": "aq-key", "device": "d"}, parking={}, traffic={"lanes": []})
     assert fields(cfg) == ["apikey.parking", "apikey.traffic"]
     assert fields(dict(cfg, apikey="one-key")) == []
+
+
+# (field, values the node cannot honour, values it can): found by fuzzing a node over a
+# real broker; 1e999 is what MicroPython's json makes of an overlong exponent (inf).
+BOUNDS = [
+    ("health.interval", [1e999, -1e999, 10 ** 400, 1e-9, 0], [1, 300, 86400]),
+    ("broker.keepalive", [70000, 10 ** 400, 0, 1e999, 30.5], [1, 60, 65535]),
+    ("broker.window", [10 ** 400, 0, 1e-9, 33], [1, 8, 32]),
+    ("broker.timeout", [2.5, 61, 1e999], [1, 5, 60]),  # whole seconds: they become tick arithmetic
+    ("broker.backoff_cap", [1e999, 10 ** 400], [1, 300]),
+    ("ntp.every", [1e-9, 1e999], [3600]),
+    ("display.period", [1e-9, 1e999], [0.5, 2]),
+    ("log.sectors", [2, 10 ** 400], [3, 128]),
+    ("parking.sample_hz", [2.5, 0, 5000], [1, 10, 1000]),  # 1000 // hz is a sleep in ms
+    ("parking.spots[0].baseline", [[1e999, 0, 0], [0] * 13], [[1.5, -2, 3]]),
+    ("air.filters.sds011[0].median", [10 ** 400, 256], [255]),
+    ("location.lat", [1e999, float("nan")], [46.05]),
+]
+
+
+def test_every_number_is_finite_and_within_what_the_node_can_honour():
+    for field, bad, good in BOUNDS:
+        for v in bad + good:
+            cfg = schema.merged(GOOD, {})
+            sec, key = field.split(".", 1)
+            if "[" in key:  # parking.spots[0].baseline, air.filters.sds011[0].median
+                if sec == "parking":
+                    cfg["parking"] = {"spots": [{"baseline": v}]}
+                else:
+                    cfg["air"] = dict(cfg["air"], filters={"sds011": [{"median": v}]})
+            elif sec == "location":
+                cfg["location"] = {"lat": v, "lon": 14.5}
+            else:
+                cfg[sec] = dict(cfg.get(sec) or {}, **{key: v})
+            got = fields(cfg)
+            assert got == ([field] if v in bad or v != v else []), (field, v, got)

@@ -7,7 +7,7 @@ import asyncio
 from ssd1306 import SSD1306_I2C
 from test_display import band, text_band  # framebuf's own text: the independent reference
 
-from app import run
+from app import record, run
 from app.board_unix import Board
 from app.commands import ConfigStore
 from app.memlog import MemLog
@@ -20,7 +20,9 @@ OLED = {"onboard": {"oled": {"bus": "framebuf", "width": 128, "height": 64}}}
 
 
 def shell_on(profile, cfg=CFG, board_class=Board):
-    board = board_class(dict(profile, uarts={"pm": {}}), feed=True)
+    # baselines.json and keys.json (the address book) go beside the config, not into the checkout
+    board = board_class(dict(profile, uarts={"pm": {}}, baselines="/tmp/smartnode-test-screen-baselines.json"),
+                        feed=True)
     return run.Shell(cfg, board, MemLog(), ConfigStore("/tmp/smartnode-test-screen.json"))
 
 
@@ -31,7 +33,8 @@ def sense(shell, start, seconds):
 
 
 def logged(shell):
-    return [p for _, p in shell.log.read(0, [], 100, 100000)]
+    """The log's readings as the uplink publishes them ('<key> {json}')."""
+    return [record.expand(p) for _, p in shell.log.read(0, [], 100, 100000)]
 
 
 def test_the_display_shows_the_running_node():

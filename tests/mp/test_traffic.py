@@ -2,12 +2,18 @@
 # health flags, interval boundaries.
 import json
 
-from app import traffic
+from app import rec_lane, traffic
 from app.isotime import unix
 from app.lane import Lane
 from presence import EdgeRing
+from mptest import expanded, readings
 
 T0 = unix(2026, 11, 21, 22, 0, 0)
+
+
+def report(lane, t, interval):
+    """The lane's reading as published."""
+    return expanded(rec_lane, lane.key, lane.report(t, interval))
 
 
 def test_two_loops_4_m_apart_give_count_occupancy_and_speed():
@@ -24,7 +30,7 @@ def test_two_loops_4_m_apart_give_count_occupancy_and_speed():
         b.push(t0 + int(9.0 / v * 1e6), 0)
     now = 10_000_000  # the poll happens 10 s after the first edge
     pair.poll(T0 + 10, now)
-    obj = json.loads(lane.report(T0 + 60, 60))
+    obj = report(lane, T0 + 60, 60)
     assert obj["intensity"] == 2
     assert abs(obj["averageVehicleSpeed"] - (72 + 36) / 2) < 0.06
     # Over loop A for 0.25 s + 0.5 s of the 60 s interval.
@@ -37,9 +43,9 @@ def test_a_vehicle_over_an_interval_boundary_splits_its_occupancy():
     lane.start = T0
     lane.live = True
     lane.on(T0 + 50)
-    first = json.loads(lane.report(T0 + 60, 60))
+    first = report(lane, T0 + 60, 60)
     lane.off(T0 + 75)
-    second = json.loads(lane.report(T0 + 120, 60))
+    second = report(lane, T0 + 120, 60)
     assert (first["intensity"], second["intensity"]) == (1, 0)
     assert abs(first["occupancy"] - 10 / 60) < 1e-4 and abs(second["occupancy"] - 15 / 60) < 1e-4
 
@@ -49,7 +55,7 @@ def test_a_detector_on_without_end_is_stuck_and_still_published():
     lane.start = T0
     lane.live = True
     lane.on(T0 + 10)
-    flags = [json.loads(lane.report(T0 + 60 * k, 60))["dataQuality"] for k in range(1, 6)]
+    flags = [report(lane, T0 + 60 * k, 60)["dataQuality"] for k in range(1, 6)]
     assert flags == [[], [], [], ["detector-stuck-on"], ["detector-stuck-on"]]
 
 
@@ -69,20 +75,20 @@ def test_silence_is_judged_against_the_lanes_history():
     flags = []
     for k in range(3):
         t += 300
-        flags.append(json.loads(busy.report(t, 300))["dataQuality"])
+        flags.append(report(busy, t, 300)["dataQuality"])
     assert flags == [[], ["detector-dead"], ["detector-dead"]]
     quiet = Lane(2, "k", dead_after=3600, min_quiet=600)  # never saw a vehicle
     quiet.start = T0
     quiet.live = True
     quiet.last_vehicle = T0
-    got = [json.loads(quiet.report(T0 + 300 * k, 300))["dataQuality"] for k in range(1, 15)]
+    got = [report(quiet, T0 + 300 * k, 300)["dataQuality"] for k in range(1, 15)]
     assert got.count(["detector-dead"]) == 2  # only after the hour: 65 and 70 min
 
 
 def test_aggregates_and_bad_events_through_the_pipeline():
     out = []
     cfg = {"device_id": "st", "apikey": "k", "interval": 60, "traffic": {"lanes": []}}
-    p = traffic.build(cfg, None, lambda key, obj: out.append((key, json.loads(obj))))
+    p = traffic.build(cfg, None, readings(out, keyed=True))
     assert p.event(T0 + 21, {"agg": [[3, 0.05, 100.0], None, [0, 0.0, None]], "period": 30})
     assert p.event(T0 + 51, {"agg": [[5, 0.15, 90.0]], "period": 30})
     assert not p.event(T0 + 52, {"something": "else"})
@@ -107,7 +113,7 @@ def test_a_radar_burst_is_one_vehicle_speed_its_peak():
     out = []
     cfg = {"device_id": "r", "apikey": "k", "interval": 60,
            "traffic": {"lanes": [{"lane": 1, "radar": "radar"}]}}
-    p = traffic.build(cfg, board, lambda key, obj: out.append(json.loads(obj)))
+    p = traffic.build(cfg, board, readings(out))
     p.poll(T0)
     board.uart("radar").feed(data[:120])  # the burst arrives over two polls
     p.poll(T0 + 0.2)
@@ -122,7 +128,7 @@ def test_malformed_recorded_events_are_counted_and_skipped():
     out = []
     cfg = {"device_id": "g", "apikey": "k", "interval": 60,
            "traffic": {"lanes": [{"lane": 1, "magnetometer": True, "baseline": [0, 0, 0]}]}}
-    p = traffic.build(cfg, None, lambda key, obj: out.append(json.loads(obj)))
+    p = traffic.build(cfg, None, readings(out))
     for ev in ({"mag": [1, 2]}, {"mag": "garbage"}, {"mag": [1, "x", 3]}, {"mag": None},
                {"agg": [["a", 0.1]]}, {"agg": [[3, 7.5, None]]}, {"agg": [[-1, 0.1]]}, {"agg": 5}):
         assert p.event(T0 + 1, ev)
@@ -145,7 +151,7 @@ def test_calibrate_command_reaches_magnetometer_lanes_and_spots_by_name():
     assert node.command("calibrate", {"lane": 2, "seconds": -3}).startswith("error")
     # The lane takes its baseline from the next second of samples, then counts.
     out = []
-    lanes = traffic.build(cfg, None, lambda key, obj: out.append(json.loads(obj)))
+    lanes = traffic.build(cfg, None, readings(out))
     lanes.command("calibrate", {"lane": 2, "seconds": 1})
     for i in range(40):
         z = 300 if 20 <= i < 25 else 50  # a car at 2.0-2.5 s
@@ -166,7 +172,7 @@ def test_a_magnetometer_lane_reads_its_hmc5883l_through_the_board():
     cfg = {"device_id": "h", "apikey": "k", "interval": 10,
            "traffic": {"lanes": [{"lane": 1, "magnetometer": {"type": "hmc5883l", "i2c": "main"},
                                   "baseline": [100, 200, -300]}]}}
-    p = traffic.build(cfg, StandInBoard(), lambda key, obj: out.append(json.loads(obj)))
+    p = traffic.build(cfg, StandInBoard(), readings(out))
 
     def field(x, y, z):  # registers X, Z, Y big-endian
         bus.regs[3:9] = bytes([x >> 8 & 0xFF, x & 0xFF, z >> 8 & 0xFF, z & 0xFF, y >> 8 & 0xFF, y & 0xFF])
@@ -183,7 +189,7 @@ def test_magnetometer_lane_samples_allocate_nothing_between_and_during_passes():
     from mpalloc import steady_samples_allocate
     cfg = {"device_id": "a", "apikey": "k", "interval": 60,
            "traffic": {"lanes": [{"lane": 1, "magnetometer": True, "baseline": [10, -8, 50]}]}}
-    p = traffic.build(cfg, None, lambda key, obj: None)
+    p = traffic.build(cfg, None, lambda *reading: None)
     m = p.mag[1]
     for i in range(5):
         m.sample(T0 + i / 10, [10, -8, 50])
