@@ -54,7 +54,7 @@ class Status:
         self.mqtt = False
         self.time_synced = False
         self.backlog = 0
-        self.values = []  # [(name, value)], the latest reading
+        self.values = []  # [(name, value)], the latest reading: replaced, never changed in place
         self.faults = []  # short texts, newest last
 
 
@@ -63,6 +63,10 @@ class StatusDisplay:
         self.fb = fb
         self.width = width
         self.height = height
+        self._values = None  # the values list the rows below were made from
+        self._rows = ()
+        self._id = None
+        self._id_row = ""
 
     def _row(self, row, text, inverted=False):
         y = row * 8
@@ -73,11 +77,16 @@ class StatusDisplay:
     def render(self, st):
         fb = self.fb
         fb.fill(0)
-        self._row(0, short_id(st.device_id), inverted=True)
+        if st.device_id is not self._id:  # texts that change with a reading, not per redraw
+            self._id, self._id_row = st.device_id, short_id(st.device_id)
+        if st.values is not self._values:
+            self._values = st.values
+            self._rows = [value_row(name, v) for name, v in st.values[:VALUE_ROWS]]
+        self._row(0, self._id_row, inverted=True)
         self._row(1, "WiFi %s MQTT %s" % ("ok" if st.wifi else "--", "ok" if st.mqtt else "--"))
         self._row(2, "backlog %d" % st.backlog)
-        for i, (name, v) in enumerate(st.values[:VALUE_ROWS]):
-            self._row(3 + i, value_row(name, v))
+        for i in range(len(self._rows)):
+            self._row(3 + i, self._rows[i])
         faults = st.faults if st.time_synced else ["time NOT SET"] + st.faults
         if not faults:
             self._row(6, "no faults")
