@@ -20,14 +20,18 @@ from . import paths
 
 
 def _boot_helpers():
-    """_exists and _rmtree exactly as boot.py has them (one copy of that code)."""
+    """_exists, _rmtree and _finish_deploy exactly as boot.py has them (one copy of that code)."""
     text = (paths.FIRMWARE / "boot.py").read_text()
-    return text[text.index("def _exists"):text.index("def _finish_deploy")]
+    return text[text.index("def _exists"):text.index("\ntry:\n    _finish_deploy()")]
 
 
 DEVICE_HELPERS = _boot_helpers() + r"""
 import os, sys, hashlib, binascii
-if '/cur' not in sys.path:  # a Ctrl-C that hit boot.py cut it short: its import path, as it sets it
+# Our Ctrl-C may have hit boot.py and cut it short: finish a committed deploy and set the
+# import path, as boot.py would have.
+if _exists('/swap'):
+    _finish_deploy()
+if '/cur' not in sys.path:
     sys.path[1:1] = ['/cur', '/cur/lib']
 def _sha(p):
     h = hashlib.sha256()

@@ -95,3 +95,16 @@ def test_mpremote_reset_restarts_the_board(ticking):
                        timeout=60)
     assert p.returncode == 0 and "Error" not in p.stdout + p.stderr, p.stdout + p.stderr
     assert running(ticking.device) and ticking.boots > boots
+
+
+def test_a_tool_right_after_a_deploy_finds_the_new_version_even_if_its_ctrl_c_cut_boot_short(ticking, tmp_path):
+    bundle = tmp_path / "bundle"
+    build.build("unix-sim", bundle)
+    with Link(ticking.device) as link:
+        link.write_file("/config.json", json.dumps({"device_id": "vb-1", "apikey": "k"}).encode())
+    deploy.deploy(ticking.device, bundle, wait=0, log=lambda *a: None)
+    for _ in range(3):  # at once, while the node boots (boot.py finishes the swap)
+        with Link(ticking.device) as link:
+            assert link.eval("__import__('app').VERSION") == json.loads(
+                (bundle / "manifest.json").read_text())["version"].split("+")[0]
+            assert not link.eval("_exists('/swap')")
