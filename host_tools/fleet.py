@@ -15,47 +15,22 @@ device id unless the secrets say otherwise); each node needs a user of its own.
 A node without `broker.password` gets one generated (written to
 credentials.json). Entities follow firmware/app/fiware.py: `<id>` Device,
 `<id>-aq` AirQualityObserved, `<id>-p<n>` ParkingSpot, `<id>-l<n>`
-TrafficFlowObserved; one IoT Agent service per municipality.
+TrafficFlowObserved; one IoT Agent service per municipality. What the agent is
+told about each (types, units, static attributes) is host_tools/iota.py.
 
     smartnode fleet mosquitto INVENTORY.csv --secrets SECRETS.json --out DIR   # DIR/mosquitto.conf, passwd, acl
     smartnode fleet iota INVENTORY.csv --secrets SECRETS.json [--out FILE]     # the agent's requests
+    smartnode fleet sites INVENTORY.csv --secrets SECRETS.json [--out FILE]    # the parking sites
 """
 import json
 import os
 import secrets
 import shutil
 import subprocess
+import sys
 
-from . import provision
+from . import iota, provision
 from app import fiware  # noqa: E402  (provision puts the firmware on the path)
-
-KINDS = ("device", "air", "parking", "traffic")
-ENTITY_TYPE = {"device": "Device", "air": "AirQualityObserved", "parking": "ParkingSpot",
-               "traffic": "TrafficFlowObserved"}
-SERVICE_PATH = {"device": "/devices", "air": "/environment", "parking": "/parking", "traffic": "/traffic"}
-COMMANDS = ("ping", "reboot", "interval", "calibrate", "config")
-
-# (object_id, type, unitCode or None) per kind; names from the Smart Data Models.
-ATTRIBUTES = {
-    "device": [("deviceState", "Text", None), ("uplink", "Text", None), ("uptime", "Number", "SEC"),
-               ("freeHeap", "Number", "AD"), ("rssi", "Number", "2N"), ("backlog", "Number", None),
-               ("dropped", "Number", None), ("resetCause", "Text", None),
-               ("firmwareVersion", "Text", None), ("timeSync", "Text", None),
-               ("lastError", "Text", None), ("dateLastValueReported", "DateTime", None),
-               ("seq", "Number", None)],
-    "air": [("dateObserved", "DateTime", None), ("pm1", "Number", "GQ"), ("pm25", "Number", "GQ"),
-            ("pm10", "Number", "GQ"), ("no2", "Number", "59"), ("o3", "Number", "59"),
-            ("co2", "Number", "59"), ("temperature", "Number", "CEL"),
-            ("relativeHumidity", "Number", None), ("pressure", "Number", "A97"),
-            ("reliability", "Number", None), ("seq", "Number", None)],
-    "parking": [("status", "Text", None), ("seq", "Number", None)],
-    "traffic": [("dateObservedFrom", "DateTime", None), ("dateObservedTo", "DateTime", None),
-                ("intensity", "Number", None), ("occupancy", "Number", None),
-                ("averageVehicleSpeed", "Number", "KMH"), ("averageVehicleLength", "Number", "MTR"),
-                ("averageHeadwayTime", "Number", "SEC"), ("congested", "Boolean", None),
-                ("seq", "Number", None)],
-}
-
 
 class FleetError(ValueError):
     pass
@@ -88,21 +63,6 @@ def check(fleet):
         owner[u] = node["device_id"]
 
 
-def entities(node):
-    """-> [(kind, device_id)] of one node, as its pipelines name them (app/parking.py, app/traffic.py)."""
-    dev = node["device_id"]
-    out = [("device", dev)]
-    if node.get("air"):
-        out.append(("air", dev + "-aq"))
-    if isinstance(node.get("parking"), dict):
-        for i, spec in enumerate(node["parking"].get("spots") or [{}]):
-            out.append(("parking", "%s-p%d" % (dev, spec.get("spot", i + 1))))
-    if isinstance(node.get("traffic"), dict):
-        for n in sorted({spec.get("lane", 1) for spec in node["traffic"].get("lanes", ())}):
-            out.append(("traffic", "%s-l%d" % (dev, n)))
-    return out
-
-
 # -- Mosquitto ---------------------------------------------------------------------
 def acl(fleet):
     """Mosquitto ACL text: each node writes only its own measures and command answers and
@@ -112,7 +72,7 @@ def acl(fleet):
              "user " + agent, "topic read /json/#", "topic read /+/+/attrs/#", "topic write /+/+/cmd", ""]
     for node in fleet["nodes"]:
         lines.append("user " + user(node))
-        for kind, eid in entities(node):
+        for kind, eid in iota.entities(node):
             key = fiware.key(node, kind, eid)
             lines.append("topic write /json/%s/attrs/#" % key)  # '#' covers the parent level too
             if kind == "device":
@@ -175,78 +135,12 @@ def write_mosquitto(fleet, outdir):
     return conf, passwd, os.path.join(outdir, "acl"), cred_path
 
 
-# -- IoT Agent ---------------------------------------------------------------------
-def _attribute(object_id, typ, unit):
-    a = {"object_id": object_id, "name": object_id, "type": typ}
-    if unit:
-        a["metadata"] = {"unitCode": {"type": "Text", "value": unit}}
-    return a
-
-
-def _statics(node, kind, eid):
-    # Site, category, direction: the Smart Data Models' defaults (the node's config has none).
-    loc = node["location"]
-    out = [{"name": "location", "type": "geo:json",
-            "value": {"type": "Point", "coordinates": [loc["lon"], loc["lat"]]}}]
-    muni = node["municipality"]
-    if kind == "device":
-        props = [p for k, p in (("air", "airPollution"), ("parking", "occupancy"), ("traffic", "trafficFlow"))
-                 if node.get(k)]
-        out.append({"name": "controlledProperty", "type": "StructuredValue", "value": props})
-    elif kind == "air":
-        out.append({"name": "typeofLocation", "type": "Text", "value": "outdoor"})
-    elif kind == "parking":
-        out.append({"name": "category", "type": "StructuredValue", "value": ["onStreet"]})
-        out.append({"name": "refParkingSite", "type": "Relationship",
-                    "value": "urn:ngsi-ld:ParkingSite:%s-%s" % (muni, node["device_id"])})
-    elif kind == "traffic":
-        out.append({"name": "laneId", "type": "Number", "value": int(eid.rsplit("-l", 1)[1])})
-        out.append({"name": "laneDirection", "type": "Text", "value": "forward"})
-    if kind != "device":
-        out.append({"name": "refDevice", "type": "Relationship",
-                    "value": "urn:ngsi-ld:Device:%s-%s" % (muni, node["device_id"])})
-    return out
-
-
-def iota_requests(fleet):
-    """-> [{"method", "path", "headers", "body"}]: per municipality (FIWARE service) and
-    kind (service path), the groups (one per API key) first, then the devices."""
-    used = {}
-    for node in fleet["nodes"]:
-        for kind, eid in entities(node):
-            used.setdefault((node["municipality"], kind), []).append((node, eid))
-    out = []
-    for muni in sorted({m for m, _ in used}):
-        for kind in KINDS:
-            if (muni, kind) not in used:
-                continue
-            members = used[(muni, kind)]
-            headers = {"fiware-service": muni, "fiware-servicepath": SERVICE_PATH[kind],
-                       "Content-Type": "application/json"}
-            keys = sorted({fiware.apikey(node, kind) for node, _ in members})
-            out.append({"method": "POST", "path": "/iot/groups", "headers": headers,
-                        "body": {"groups": [{"apikey": k, "resource": "/iot/json", "entity_type": ENTITY_TYPE[kind],
-                                             "transport": "MQTT", "timestamp": True} for k in keys]}})
-            devices = []
-            for node, eid in members:
-                d = {"device_id": eid, "entity_name": "urn:ngsi-ld:%s:%s-%s" % (ENTITY_TYPE[kind], muni, eid),
-                     "entity_type": ENTITY_TYPE[kind], "apikey": fiware.apikey(node, kind), "transport": "MQTT",
-                     "timezone": "UTC",
-                     "attributes": [_attribute(*a) for a in ATTRIBUTES[kind]],
-                     "static_attributes": _statics(node, kind, eid)}
-                if kind == "device":
-                    d["commands"] = [{"name": c, "type": "command"} for c in COMMANDS]
-                devices.append(d)
-            out.append({"method": "POST", "path": "/iot/devices", "headers": headers,
-                        "body": {"devices": devices}})
-    return out
-
-
 # -- CLI ---------------------------------------------------------------------------
 def add_arguments(p):
     sub = p.add_subparsers(dest="fleet_command", required=True, metavar="WHAT")
     for name, helptext in (("mosquitto", "password file (mosquitto_passwd) and ACL for the broker"),
-                           ("iota", "IoT Agent provisioning requests (groups, devices) as JSON")):
+                           ("iota", "IoT Agent provisioning requests (groups, devices) as JSON"),
+                           ("sites", "context broker requests creating the parking sites (NGSI-v2) as JSON")):
         w = sub.add_parser(name, help=helptext)
         w.add_argument("inventory", help="the fleet inventory CSV (as for provision)")
         w.add_argument("--secrets", help="secrets JSON (as for provision, plus the agent's login)")
@@ -255,7 +149,9 @@ def add_arguments(p):
                            help="directory for mosquitto.conf, passwd, acl, credentials.json")
         else:
             w.add_argument("--out", help="write to this file instead of standard output")
-        w.set_defaults(func=_main_mosquitto if name == "mosquitto" else _main_iota)
+            w.add_argument("--send", metavar="URL", help="POST them there instead (e.g. http://iot-agent:4041 "
+                           "for iota, http://orion:1026 for sites)")
+        w.set_defaults(func={"mosquitto": _main_mosquitto, "iota": _main_iota, "sites": _main_sites}[name])
 
 
 def main(args):
@@ -275,7 +171,20 @@ def _main_mosquitto(args):
 
 
 def _main_iota(args):
-    text = json.dumps(iota_requests(_load(args)), indent=1)
+    _write(args, iota.requests(_load(args)))
+
+
+def _main_sites(args):
+    _write(args, iota.sites(_load(args)))
+
+
+def _write(args, requests):
+    if args.send:
+        failed = iota.send(requests, args.send, sys.stdout)
+        if failed:
+            raise SystemExit("fleet: %d of %d requests failed (see above)" % (failed, len(requests)))
+        return
+    text = json.dumps(requests, indent=1)
     if args.out:
         with open(args.out, "w") as f:
             f.write(text + "\n")

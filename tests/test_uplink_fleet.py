@@ -9,7 +9,7 @@ import paho.mqtt.client as mqtt
 import pytest
 
 from host_tools import fleet, provision
-from host_tools.broker import Mosquitto
+from host_tools.broker import Mosquitto, free_port
 from host_tools.paths import ROOT
 from host_tools.virtualnode import VirtualNode
 from tests.uplinkhelp import Collector
@@ -171,9 +171,93 @@ def test_iota_provisioning_follows_the_contract():
     assert headers["fiware-servicepath"] == "/parking"
     statics = {s["name"]: s["value"] for s in spot["static_attributes"]}
     assert statics["category"] == ["onStreet"]
-    assert statics["refParkingSite"] == "urn:ngsi-ld:ParkingSite:ljubljana-lj-002"
+    assert statics["refParkingSite"] == "urn:ngsi-ld:OnStreetParking:ljubljana-lj-002"  # one site per node
+    assert statics["refDevice"] == ["urn:ngsi-ld:Device:ljubljana-lj-002"]  # an array (Smart Data Models)
     _, lane = by_id["lj-002-l1"]
-    assert {s["name"]: s["value"] for s in lane["static_attributes"]}["laneId"] == 1
+    types = {a["object_id"]: (a["type"], a.get("metadata", {}).get("unitCode", {}).get("value"))
+             for a in lane["attributes"]}
+    # What the FIWARE contract asks: numbers, booleans, lists typed, units where they apply.
+    assert types["averageVehicleSpeed"] == ("Number", "KMH") and types["dataQuality"] == ("StructuredValue", None)
+    assert types["timeAdjusted"] == ("Boolean", None) and types["dateObservedFrom"] == ("DateTime", None)
+    aq_types = {a["object_id"]: a["type"] for a in aq["attributes"]}
+    assert aq_types["pm25Count"] == aq_types["co2Max"] == "Number"
+
+
+def test_fleet_sites_creates_the_site_every_spot_refers_to(tmp_path):
+    def run(what):
+        out = tmp_path / (what + ".json")
+        subprocess.run([sys.executable, "-m", "host_tools", "fleet", what, str(INVENTORY), "--secrets", str(SECRETS),
+                        "--out", str(out)], cwd=str(ROOT), check=True, capture_output=True)
+        return json.loads(out.read_text())
+
+    (req,) = run("sites")
+    assert req["path"] == "/v2/op/update" and req["headers"]["fiware-servicepath"] == "/parking"
+    (site,) = req["body"]["entities"]
+    assert site["type"] == "OnStreetParking" and site["totalSpotNumber"]["value"] == 2  # lj-002's two spots
+    assert site["location"]["value"]["coordinates"] == [14.5058, 46.0569]
+    refs = {s["value"] for r in run("iota") if r["path"] == "/iot/devices" for d in r["body"]["devices"]
+            for s in d["static_attributes"] if s["name"] == "refParkingSite"}
+    assert refs == {site["id"]}
+
+
+class NorthBound:
+    """A stand-in for the agent's north-bound API: records each request, answers `status(path)`."""
+
+    def __init__(self, status):
+        import http.server
+        import threading
+
+        self.got = []
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                outer.got.append({"method": "POST", "path": self.path, "body": body,
+                                  "headers": {k: self.headers[k] for k in
+                                              ("fiware-service", "fiware-servicepath", "Content-Type")}})
+                code = status(self.path)
+                self.send_response(code)
+                self.end_headers()
+                self.wfile.write(b'{"name": "DUPLICATE_GROUP"}' if code == 409 else b"")
+
+            def log_message(self, *a):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def fleet_cli(*args):
+    return subprocess.run([sys.executable, "-m", "host_tools", "fleet", *args, str(INVENTORY), "--secrets", str(SECRETS)],
+                          cwd=str(ROOT), capture_output=True, text=True)
+
+
+def test_fleet_sends_what_it_prints_and_says_what_failed():
+    printed = json.loads(fleet_cli("iota").stdout)
+    agent = NorthBound(lambda path: 409 if path == "/iot/groups" else 201)  # groups there from a former run
+    try:
+        proc = fleet_cli("iota", "--send", agent.url)
+        assert proc.returncode == 0, proc.stderr
+        assert agent.got == printed
+        assert "POST /iot/groups ljubljana/devices: already there, kept" in proc.stdout
+        assert "POST /iot/devices ljubljana/parking: 201" in proc.stdout
+    finally:
+        agent.close()
+    orion = NorthBound(lambda path: 400)
+    try:
+        proc = fleet_cli("sites", "--send", orion.url)
+        assert proc.returncode != 0 and "1 of 1 requests failed" in proc.stderr
+        assert "POST /v2/op/update ljubljana/parking: FAILED 400" in proc.stdout
+    finally:
+        orion.close()
+    proc = fleet_cli("iota", "--send", "http://127.0.0.1:%d" % free_port())
+    assert proc.returncode != 0 and "cannot reach" in proc.stderr and "4041" in proc.stderr
 
 
 def test_the_inventory_provision_checks_is_the_fleets(tmp_path):

@@ -1,7 +1,10 @@
 # Remote commands from the IoT Agent: `{"<command>": <parameters>}` on
 # /<apikey>/<device_id>/cmd, answered `{"<command>": <result>}` on
 # /json/<apikey>/<device_id>/cmdexe.  Whatever arrives (garbage, huge, unknown,
-# wrong types) gets an error result and never raises out of handle().
+# wrong types) gets an error result and never raises out of handle().  Every failure
+# reads "ERROR <why>": the agent sets <command>_status OK for any answer, so only
+# <command>_info tells an operator that a command failed.  A message that names no
+# command (not JSON, not an object) is answered as command "error".
 import json
 
 from app import schema
@@ -141,7 +144,11 @@ class Commands:
                 out.append((name[:32], error("unknown command")))
                 continue
             self.handled += 1
-            out.append((name, fn(params)))
+            try:
+                result = fn(params)
+            except Exception as e:  # a bug: the answer still names the command (its _info)
+                result = error("internal: %r" % e)
+            out.append((name, result))
         return out
 
     def cmd_ping(self, params):

@@ -142,12 +142,12 @@ def calibrate_command(params, key, targets, prefix):
         seconds = params.get("seconds", seconds)
         which = params.get(key)
     if not isinstance(seconds, (int, float)) or not 0 < seconds <= 600:
-        return "error: seconds must be more than 0 and at most 600"
+        return "ERROR seconds must be more than 0 and at most 600"  # a failure's form (app/commands.py)
     done = []
     for n in sorted(targets):
         if which is None or n == which:
             targets[n].calibrate(seconds)
             done.append("%s%d" % (prefix, n))
     if not done:
-        return "error: no %s %s" % (key, which)
+        return "ERROR no %s %s" % (key, which)
     return "calibrating %s over %s s" % (",".join(done), seconds)

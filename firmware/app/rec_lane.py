@@ -32,9 +32,11 @@ def expand(r):
     lane_id = r.u()
     count = r.u()
     occupancy = r.decimal(4)
+    a, b = iso(t_from), iso(t_end)
+    # dateObserved (required by the data model) is the ISO 8601 interval "start/end".
     parts = ['"TimeInstant":"%s","laneId":%d,"intensity":%d,"occupancy":%s,'
-             '"dateObservedFrom":"%s","dateObservedTo":"%s"'
-             % (iso(t_end), lane_id, count, occupancy, iso(t_from), iso(t_end))]
+             '"dateObserved":"%s/%s","dateObservedFrom":"%s","dateObservedTo":"%s"'
+             % (b, lane_id, count, occupancy, a, b, a, b)]
     speed = r.u()
     if speed:
         parts.append('"averageVehicleSpeed":%s' % digits(speed - 1, 1))

@@ -48,7 +48,8 @@ SPECS = {
     "duty": "period:p" + _S + " warmup:n(0,3600) sample:p(1,3600)",
     "reject": "window:i(1,255) ratio:n(0,1000) floor:n(0,1000000)",
     "stuck": "seconds:p(1,2592000) samples:i(1,1000000)",
-    "parking": "spots:[spot] heartbeat:p" + _S + " sample_hz:i(1,1000) " + _LIMITS,
+    "parking": "spots:[spot] site:{site} heartbeat:p" + _S + " sample_hz:i(1,1000) " + _LIMITS,
+    "site": "id:I name:t offstreet:b",  # the platform's parking site (fleet tools only)
     "spot": "spot:i(1,99) sensor:{mag} ranger:{mag} axes:i(1,12) baseline:B " + _LIMITS,
     "mag": "type:t i2c:t rate:p(0.1,1000) gauss:p(0.1,100)",
     "traffic": "lanes:[lane] sample_hz:i(1,1000) threshold:n(0,1000000) release:n(0,1000000) gap:p(0.01,60) "

@@ -45,7 +45,8 @@ class TimeSync:
 
 
 def rewrite_stamps(obj, offset):
-    """Shift every ISO stamp of an unset clock in obj by offset seconds."""
+    """Shift every ISO stamp of an unset clock in obj by offset seconds (both ends of an
+    interval "start/end" too)."""
     out = bytearray(obj)
     i = 0
     while True:
@@ -53,10 +54,13 @@ def rewrite_stamps(obj, offset):
         if i < 0:
             return bytes(out)
         s = i + 3
-        if (len(out) >= s + 21 and out[s + 4] == 45 and out[s + 10] == 84 and out[s + 19] == 90
+        while (len(out) >= s + 21 and out[s + 4] == 45 and out[s + 10] == 84 and out[s + 19] == 90
                 and out[s:s + 4] < VALID_FROM):
             out[s:s + 20] = iso(parse(out[s:s + 20].decode()) + offset).encode()
-        i = s
+            if out[s + 20] != 47:  # '/': the end of an interval follows
+                break
+            s += 21
+        i = i + 3
 
 
 def flag(obj, member):

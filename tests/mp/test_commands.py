@@ -175,3 +175,33 @@ def test_a_window_change_applies_to_the_running_uplink_at_once():
     assert isinstance(r, Deferred)  # a broker change is tried on a new connection ...
     shell.link._start_trial(r.cfg)
     assert shell.uplink.window == 2  # ... with the new window from its first publish
+
+
+def test_every_failure_answer_begins_with_ERROR():
+    # The agent shows `<cmd>_status` OK for any answer; only `<cmd>_info` says a command
+    # failed, so every failure must read "ERROR <why>" (FIWARE contract, README Platform).
+    from app.memlog import MemLog
+    from app.node import Node
+
+    cfg = base_cfg()
+    cfg["parking"] = {"spots": [{"spot": 3}]}
+    c = Commands(cfg, Node(cfg, None, MemLog()))
+    failures = [None, b"", b"not json", b"[1]", b"{}", b'{"ping": 1', b"{" + b" " * MAX_PAYLOAD + b"}",
+                b'{"selfdestruct": 1}', b'{"x-y": 1}',
+                b'{"interval": "soon"}', b'{"interval": 0}', b'{"interval": 1.5}', b'{"interval": {"data": []}}',
+                b'{"calibrate": {"spot": 9}}', b'{"calibrate": {"seconds": 0}}', b'{"calibrate": {"lane": 1}}',
+                b'{"config": "not json"}', b'{"config": []}', b'{"config": {}}', b'{"config": {"nosuch": 1}}',
+                b'{"config": {"interval": null}}', b'{"config": {"broker": {"port": 0}}}',
+                b'{"a": 1, "b": 2, "c": 3, "d": 4, "e": 5}']
+    for payload in failures:
+        out = c.handle(payload)
+        assert out and all(r.startswith("ERROR ") for _, r in out), (payload, out)
+    assert Commands(base_cfg(), Node(base_cfg(), None, MemLog())).handle(b'{"calibrate": {}}') == [
+        ("calibrate", "ERROR no sensor to calibrate")]
+
+    class Broken:
+        def command(self, name, params):
+            raise RuntimeError("bug")
+
+    (name, result), = Commands(base_cfg(), Broken()).handle(b'{"calibrate": {}}')
+    assert name == "calibrate" and result.startswith("ERROR internal")  # shown as calibrate_info

@@ -157,6 +157,20 @@ def test_unset_clock_stamps_are_held_then_corrected_or_flagged():
     assert second["TimeInstant"] == "2026-11-21T21:59:00Z" and "timeUnsynced" not in second
 
 
+def test_unset_clock_corrects_both_ends_of_an_interval():
+    log = MemLog()
+    clock = TimeSync(synced=False, boot_seq=log.next_seq)
+    log.append(record.pack("k/n-l1", b'{"TimeInstant":"2000-01-01T00:01:00Z",'
+                           b'"dateObserved":"2000-01-01T00:00:00Z/2000-01-01T00:01:00Z","intensity":3}'))
+    out = Collect()
+    up = Uplink({}, log, out, clock=clock)
+    clock.synced_at(946684920, 1795298400)  # local 00:02:00 is 2026-11-21T22:00:00Z
+    assert up.pump() == 1
+    o = out.msgs[0][1]
+    assert o["TimeInstant"] == "2026-11-21T21:59:00Z"
+    assert o["dateObserved"] == "2026-11-21T21:58:00Z/2026-11-21T21:59:00Z"
+
+
 def test_published_stamps_never_go_backwards_per_device():
     log = MemLog()
     log.append(record.pack("k/a", reading("2026-11-21T22:05:00Z", 1)))

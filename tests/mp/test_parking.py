@@ -127,8 +127,8 @@ def test_remote_calibrate_reaches_the_spot_through_the_node():
     cfg = {"device_id": "n8", "apikey": "k", "parking": {"spots": [{"spot": 3}]}}
     node = Node(cfg, None, MemLog())
     assert node.command("calibrate", {"spot": 3, "seconds": 5}) == "calibrating p3 over 5 s"
-    assert node.command("calibrate", {"spot": 9}).startswith("error")
-    assert node.command("calibrate", {"seconds": "lots"}).startswith("error")
+    assert node.command("calibrate", {"spot": 9}).startswith("ERROR no spot 9")
+    assert node.command("calibrate", {"seconds": "lots"}).startswith("ERROR ")
     assert node.command("calibrate", None) == "calibrating p3 over 2 s"
     assert node.command("reboot-the-city", {}) is None
 

@@ -147,8 +147,8 @@ def test_calibrate_command_reaches_magnetometer_lanes_and_spots_by_name():
     node = Node(cfg, None, MemLog())
     assert node.command("calibrate", {"lane": 2, "seconds": 1}) == "calibrating l2 over 1 s"
     assert node.command("calibrate", {"spot": 1}) == "calibrating p1 over 2 s"
-    assert node.command("calibrate", {"lane": 7}).startswith("error: no lane")
-    assert node.command("calibrate", {"lane": 2, "seconds": -3}).startswith("error")
+    assert node.command("calibrate", {"lane": 7}).startswith("ERROR no lane")
+    assert node.command("calibrate", {"lane": 2, "seconds": -3}).startswith("ERROR ")
     # The lane takes its baseline from the next second of samples, then counts.
     out = []
     lanes = traffic.build(cfg, None, readings(out))
