@@ -39,6 +39,10 @@ def _finish_deploy():
                 _rmtree("/prev")
                 os.rename("/cur", "/prev")
             os.rename("/next", "/cur")
+        try:  # a new version gets a fresh count of resets (app/guard.py)
+            os.remove("/boots")
+        except OSError:
+            pass
         os.remove("/swap")
     elif _exists("/next"):
         _rmtree("/next")

@@ -7,7 +7,8 @@ through provision's reader, so every node is the config the node itself runs
     {"agent": {"user": "iota", "password": "..."},          # the IoT Agent's MQTT login
      "default": {...}, "<municipality>": {...},
      "<device_id>": {"broker": {"password": "..."},           # the node's MQTT password
-                     "parking": {"spots": [{"spot": 1}, {"spot": 2}]},
+                     "parking": {"spots": [{"spot": 1}, {"spot": 2}],
+                                 "site": {"id": "presernova", "name": "..."}},   # optional
                      "traffic": {"lanes": [{"lane": 1}]}}}
 
 A node logs in to the broker as its `broker.user` (provision sets it to the

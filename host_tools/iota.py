@@ -44,7 +44,8 @@ ATTRIBUTES = {
         ("uplink", "Text", None), ("uptime", "Number", "SEC"), ("freeHeap", "Number", "AD"),
         ("backlog", "Number", None), ("dropped", "Number", None), ("resetCause", "Text", None),
         ("firmwareVersion", "Text", None), ("timeSync", "Text", None), ("rssi", "Number", "2N"),
-        ("lastError", "Text", None)] + UPLINK,
+        ("lastError", "Text", None),
+        ("safeMode", "Boolean", None), ("resets", "Number", None)] + UPLINK,  # app/guard.py safe_mode
     "air": _air() + UPLINK,  # app/rec_air.py
     "parking": [("status", "Text", None)] + UPLINK,  # app/rec_parking.py
     "traffic": [  # app/rec_lane.py; dateObserved is the interval "start/end": Text, not DateTime

@@ -8,13 +8,15 @@ Smart Data Models schema of its type, with every key provisioned and typed as it
 value is.
 """
 import argparse
+import ast
 import json
 import os
+import re
 import time
 
 import pytest
 
-from host_tools import iota, replay
+from host_tools import iota, paths, replay
 from host_tools.virtualnode import VirtualNode
 from tests import ngsi
 from tests.uplinkhelp import Collector
@@ -153,6 +155,37 @@ def test_every_key_the_node_publishes_is_provisioned_with_its_type(published):
     assert {"pm1Min", "pressureCount", "relativeHumidityMax", "dataQuality", "seq"} <= seen["AirQualityObserved"]
     assert {"averageVehicleSpeed", "dateObserved", "dataQuality"} <= seen["TrafficFlowObserved"]
     assert {"deviceState", "lastError", "freeHeap"} <= seen["Device"]
+
+
+# The firmware's encoders of each kind's JSON, and what the uplink adds to any reading.
+ENCODERS = {"device": ["rec_health.py"], "air": ["rec_air.py"], "parking": ["rec_parking.py"],
+            "traffic": ["rec_lane.py"]}
+ANY_KIND = ["uplink.py", "timesync.py"]
+
+
+def literal_keys(name):
+    """JSON member names ("key": in a string literal, docstrings aside) in a firmware module."""
+    tree = ast.parse((paths.FIRMWARE / "app" / name).read_text())
+    docs = {id(n.body[0].value) for n in ast.walk(tree)
+            if isinstance(n, (ast.Module, ast.FunctionDef, ast.ClassDef)) and n.body
+            and isinstance(n.body[0], ast.Expr) and isinstance(n.body[0].value, ast.Constant)}
+    keys = set()
+    for n in ast.walk(tree):
+        if isinstance(n, ast.Constant) and isinstance(n.value, (str, bytes)) and id(n) not in docs:
+            text = n.value.decode() if isinstance(n.value, bytes) else n.value
+            keys |= set(re.findall(r'"([A-Za-z][A-Za-z0-9]*)":', text))
+    return keys
+
+
+def test_every_key_in_the_firmwares_encoders_is_provisioned():
+    # Also the keys no recording reaches (rssi on a chip, timeUnsynced after a reboot
+    # without time): each literal member name of an encoder is in the one table.
+    common = set().union(*map(literal_keys, ANY_KIND))
+    assert {"seq", "timeAdjusted", "timeUnsynced", "TimeInstant"} <= common  # the scan sees them
+    for kind, files in ENCODERS.items():
+        sent = set().union(common, *map(literal_keys, files)) - {"TimeInstant"}
+        table = {k for k, _, _ in iota.ATTRIBUTES[kind]}
+        assert sent and sent <= table, (kind, sorted(sent - table))
 
 
 def test_a_key_the_provisioning_misses_fails_the_check(published):

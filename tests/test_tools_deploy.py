@@ -122,7 +122,7 @@ def test_a_deploy_cut_off_midway_leaves_the_previous_version_running(node, subsc
     # The node comes back by itself on the old version and publishes again.
     assert subscriber.collect(1, timeout=30, match=lambda t: t == "/json/k7/vb-7-aq/attrs")
     assert on_node(node.device, "import app, os; print(app.VERSION, sorted(os.listdir('/')))") == \
-        "%s ['board.json', 'boot.py', 'config.json', 'config.json.last', 'cur', 'keys.json', 'main.py', 'sim']" % RELEASED  # no /next
+        "%s ['board.json', 'boot.py', 'boots', 'config.json', 'config.json.last', 'cur', 'keys.json', 'main.py', 'sim']" % RELEASED  # no /next; /boots: app/guard.py
 
 
 def test_record_captures_the_nodes_uart_and_replay_decodes_it(node, tmp_path):

@@ -3,6 +3,6 @@
 import sys
 
 if sys.platform in ("linux", "darwin"):
-    from app.board_unix import Board  # noqa: F401
+    from app.board_unix import Board, reset, reset_cause, watchdog  # noqa: F401
 else:
-    from app.board_esp32 import Board  # noqa: F401
+    from app.board_esp32 import Board, reset, reset_cause, watchdog  # noqa: F401

@@ -6,7 +6,27 @@ import machine
 _EPOCH = 0 if time.gmtime(0)[0] == 1970 else 946684800
 
 
+def reset_cause():
+    """Why the chip (re)started, as a name; read first thing at boot."""
+    causes = {getattr(machine, c, -1 - i): n for i, (c, n) in enumerate((
+        ("PWRON_RESET", "power-on"), ("HARD_RESET", "hard"), ("WDT_RESET", "watchdog"),
+        ("DEEPSLEEP_RESET", "deep-sleep"), ("SOFT_RESET", "soft")))}
+    return causes.get(machine.reset_cause(), "other")
+
+
+def watchdog(timeout_ms):
+    """machine.WDT: on the ESP32 (1.25) the task watchdog, reconfigured (never stopped)
+    by each new WDT; it resets the chip unless fed within timeout_ms."""
+    return machine.WDT(timeout=timeout_ms)
+
+
+def reset():
+    machine.reset()
+
+
 class Board:
+    cause = None  # the reset cause main.py recorded at boot
+
     def __init__(self, profile, feed=False):
         self.profile = profile
         self._uarts = {}
@@ -79,9 +99,6 @@ class Board:
 
     # -- what the uplink asks of the platform ------------------------------------
     def health(self):
-        causes = {getattr(machine, c, -1 - i): n for i, (c, n) in enumerate((
-            ("PWRON_RESET", "power-on"), ("HARD_RESET", "hard"), ("WDT_RESET", "watchdog"),
-            ("DEEPSLEEP_RESET", "deep-sleep"), ("SOFT_RESET", "soft")))}
         rssi = None
         wlan = self._wlan
         if wlan is not None and wlan.isconnected():
@@ -89,7 +106,7 @@ class Board:
                 rssi = wlan.status("rssi")
             except Exception:
                 pass
-        return {"reset_cause": causes.get(machine.reset_cause(), "other"), "rssi": rssi}
+        return {"reset_cause": self.cause or reset_cause(), "rssi": rssi}
 
     _wlan = None
 

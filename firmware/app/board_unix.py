@@ -8,6 +8,63 @@ import framebuf
 _EPOCH = 0 if time.gmtime(0)[0] == 1970 else 946684800
 
 
+def reset_cause():
+    """A virtual node's process start is a power-on, unless the simulated watchdog
+    (below) ended the one before in this directory."""
+    import os
+
+    try:
+        os.remove("watchdog-reset")
+        return "watchdog"
+    except OSError:
+        return "power-on"
+
+
+class Watchdog:
+    """machine.WDT as the chip has it: a thread ends the whole process (SIGKILL, no
+    cleanup, like a chip reset) when feed() has not come within timeout_ms."""
+
+    def __init__(self, timeout_ms):
+        import _thread
+
+        self.timeout_ms = timeout_ms
+        self.fed = time.ticks_ms()
+        _thread.start_new_thread(self._watch, ())
+
+    def feed(self):
+        self.fed = time.ticks_ms()
+
+    def _watch(self):
+        import os
+
+        while time.ticks_diff(time.ticks_ms(), self.fed) < self.timeout_ms:
+            time.sleep_ms(50)
+        print("watchdog: not fed for %d ms: reset" % self.timeout_ms)
+        with open("watchdog-reset", "w") as f:  # the next start's reset cause
+            f.write("1")
+        with open("/proc/self/stat") as f:
+            pid = f.read().split()[0]
+        os.system("kill -KILL " + pid)
+
+
+_wdt = None
+
+
+def watchdog(timeout_ms):
+    """One watchdog per process, as on the chip: a second call sets a new timeout."""
+    global _wdt
+    if _wdt is None:
+        _wdt = Watchdog(timeout_ms)
+    _wdt.timeout_ms = timeout_ms
+    _wdt.feed()
+    return _wdt
+
+
+def reset():
+    """A crash ends the virtual node's process, as machine.reset() ends the chip's run."""
+    raise SystemExit(3)
+
+
 class FeedUART:
     """A UART whose bytes arrive through feed(): machine.UART's read side."""
 
@@ -102,6 +159,8 @@ class FramePanel(framebuf.FrameBuffer):
 
 
 class Board:
+    cause = None  # the reset cause main.py recorded at boot
+
     def __init__(self, profile, feed=False):
         self.profile = profile
         self.feed = feed  # virtual time: UARTs are fed by the caller
@@ -166,7 +225,7 @@ class Board:
 
     # -- what the uplink asks of the platform (stand-ins on the unix port) --------
     def health(self):
-        return {"reset_cause": "power-on", "rssi": None}
+        return {"reset_cause": self.cause or "power-on", "rssi": None}
 
     def network_up(self, cfg):
         """The host's network is always there."""

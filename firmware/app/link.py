@@ -16,6 +16,18 @@ from app.console import say
 MAX_ANSWERS = 32
 
 
+def new_session(cfg):
+    """An MQTT session as cfg says, its last will `offline` set; not yet connected."""
+    b = cfg["broker"]
+    ctx = tls_context(b)
+    # Client id = login: a broker that binds them (use_username_as_clientid) sees no change.
+    s = Session(b.get("user") or cfg["device_id"], b["host"], b.get("port", 8883 if ctx else 1883),
+                b.get("user"), b.get("password"), b.get("keepalive", 60), ctx,
+                b.get("server_hostname"), b.get("timeout", 5))
+    s.set_last_will(fiware.status_topic(cfg), fiware.OFFLINE, retain=True, qos=1)
+    return s
+
+
 class Link:
     def __init__(self, cfg, board, uplink, commands, clock, store=None, random=None,
                  on_reconfigure=None):
@@ -45,15 +57,7 @@ class Link:
         return self.session is not None and self.session.connected
 
     def _new_session(self):
-        cfg = self.cfg
-        b = cfg["broker"]
-        ctx = tls_context(b)
-        # Client id = login: a broker that binds them (use_username_as_clientid) sees no change.
-        s = Session(b.get("user") or cfg["device_id"], b["host"], b.get("port", 8883 if ctx else 1883),
-                    b.get("user"), b.get("password"), b.get("keepalive", 60), ctx,
-                    b.get("server_hostname"), b.get("timeout", 5))
-        s.set_last_will(fiware.status_topic(cfg), fiware.OFFLINE, retain=True, qos=1)
-        return s
+        return new_session(self.cfg)
 
     def _established(self):
         s = self.session

@@ -7,9 +7,9 @@ import time
 
 import asyncio
 
-from app import config, fiware, rec_health, record
+from app import config, fiware, guard, rec_health, record
 from app.baselines import BaselineStore
-from app.board import Board
+from app.board import Board, watchdog
 from app.commands import Commands, ConfigStore
 from app.flashlog import open_log
 from app.health import Health
@@ -45,6 +45,10 @@ class Shell:
         self.health = Health(h.get("interval", 300), board, log, board.now())
         self.health_key = fiware.key(cfg, "device", cfg["device_id"])
         self._unsynced = not self.clock.synced
+        self.link.last_error = guard.last_error()  # why the boot before this one ended
+        w = cfg.get("watchdog") or {}
+        self.wd_timeout_ms = w.get("timeout", 60) * 1000
+        self.liveness = guard.Liveness(time.ticks_ms(), self.wd_timeout_ms, 2 * self.wd_timeout_ms)
 
     def command(self, name, params):
         return self.node.command(name, params)
@@ -86,6 +90,7 @@ async def sense(shell, period_ms=None):
         except Exception as e:  # a sensor fault must not stop delivery of what is logged
             shell.link.last_error = "sense: %r" % (e,)
             say("sense:", repr(e))
+        shell.liveness.sense_tick(time.ticks_ms())
         await asyncio.sleep_ms(period_ms or shell.node.poll_ms)
 
 
@@ -106,11 +111,31 @@ async def network(shell, boot_ms):
             link.last_error = "link: %r" % (e,)
             say("link:", repr(e))
             ms = 1000
+        shell.liveness.net_tick(time.ticks_ms())
         if first and shell.uplink.acked:
             first = False
             say("uplink: first ack %d ms after boot" % time.ticks_diff(time.ticks_ms(), boot_ms))
         shell.narrator.step(link.connected, link.last_error, shell.log.pending)
         await asyncio.sleep_ms(ms)
+
+
+async def watch(shell, wdt, stable_s):
+    """Feed the watchdog while the node is alive (a blocked loop never gets here);
+    after stable_s of it, the resets before this boot were not a crash loop."""
+    up = time.ticks_ms()
+    said = None
+    while True:
+        now = time.ticks_ms()
+        why = shell.liveness.problem(now)
+        if why is None:
+            wdt.feed()
+            if up is not None and time.ticks_diff(now, up) >= stable_s * 1000:
+                up = None
+                guard.stable()
+        elif why != said:
+            say("watchdog: not fed:", why)
+        said = why
+        await asyncio.sleep_ms(min(1000, shell.wd_timeout_ms // 4))
 
 
 def beside(path, name):
@@ -147,7 +172,7 @@ def load_board(path):
                                  % (path, e, config.PROVISION))
 
 
-def main(config_path="config.json", board_path="board.json"):
+def main(config_path="config.json", board_path="board.json", cause=None):
     boot_ms = time.ticks_ms()
     store = ConfigStore(config_path)
     try:
@@ -156,7 +181,11 @@ def main(config_path="config.json", board_path="board.json"):
     except config.ConfigError as e:  # no traceback: say what to do, keep the REPL for the fix
         say("config:", e)
         return
+    w = cfg.get("watchdog") or {}
+    wdt = watchdog(w.get("timeout", 60) * 1000)  # armed before anything that could hang
+    guard.armed = True
     board = Board(profile)
+    board.cause = cause
     shell = Shell(cfg, board, open_log(board, cfg.get("log") or {}), store)
     screen = open_screen(shell)
     STATE.update(cfg=cfg, shell=shell, log=shell.log, uplink=shell.uplink, display=screen)
@@ -164,6 +193,7 @@ def main(config_path="config.json", board_path="board.json"):
 
     async def both():
         asyncio.create_task(sense(shell))
+        asyncio.create_task(watch(shell, wdt, w.get("stable", 300)))
         if screen is not None:
             asyncio.create_task(show(screen))
         await network(shell, boot_ms)

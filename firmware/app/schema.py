@@ -35,6 +35,7 @@ SPECS = {
     "wifi": "ssid:W! password:w",
     "ntp": "server:h every:p(60,604800) retry:p(1,86400)",
     "health": "interval:p(1,86400)",
+    "watchdog": "timeout:i(2,3600) stable:i(10,86400)",
     "display": "enabled:b period:p(0.1,3600)",
     "log": "label:t file:t sectors:i(3,4096)",
     "air": "sensors:{sensors} duty:D filters:G stuck:{stuck} humid:n(0,100)",
