@@ -7,6 +7,8 @@ summary: messages and readings received, and whether any reading is missing.
 """
 import datetime as dt
 import json
+import subprocess
+import sys
 import threading
 import time
 
@@ -72,16 +74,34 @@ class Tally:
             return text
 
 
+_out = threading.Lock()
+
+
+def line(text):
+    """One whole line on stdout: the broker's thread, the node's and ours never mix inside one."""
+    with _out:
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+
+
 def show(topic, payload):
     try:
         body = json.dumps(json.loads(payload))
     except ValueError:
         body = payload.decode("utf-8", "replace")
-    print("%s  %s" % (topic, body), flush=True)
+    line("%s  %s" % (topic, body))
 
 
 def say(text):
-    print("demo: " + text, flush=True)
+    line("demo: " + text)
+
+
+def relay(stream):
+    """The virtual node's console lines, as `node: ...`."""
+    for raw in iter(stream.readline, b""):
+        text = raw.decode("utf-8", "replace").rstrip()
+        if text:
+            line("node: " + text)
 
 
 def main(args):
@@ -103,8 +123,10 @@ def main(args):
         sub.connect("127.0.0.1", broker.port)
         sub.loop_start()
         # A short backoff cap so the node is back soon after the broker.
-        with VirtualNode(broker.port, interval=args.interval,
-                         config={"broker": {"backoff_cap": 3}}) as node:
+        node = VirtualNode(broker.port, interval=args.interval, config={"broker": {"backoff_cap": 3}})
+        node.start(stdout=subprocess.PIPE)
+        threading.Thread(target=relay, args=(node.proc.stdout,), daemon=True).start()
+        try:
             say("virtual node demo-1 replays a real SDS011 capture; a reading every %d s" % args.interval)
             t0 = time.monotonic()
             down_at, up_at = schedule(args.seconds, args.outage)
@@ -134,6 +156,8 @@ def main(args):
             except KeyboardInterrupt:
                 pass
             time.sleep(1)  # what is in flight still arrives
+        finally:
+            node.stop()
         sub.loop_stop()
         sub.disconnect()
         say("summary: " + tally.summary(outage))
