@@ -1,15 +1,12 @@
 """`fleet`: broker credentials, ACL and IoT Agent provisioning for a fleet of nodes.
 
-It reads the same inventory (CSV) and secrets file (JSON) as `provision`,
-through provision's reader, so every node is the config the node itself runs
+It reads the same fleet description as `provision` (types, inventory, secrets;
+host_tools/inventory.py), so every node is the config the node itself runs
 (checked by the one schema). What the fleet adds comes from the secrets file:
 
     {"agent": {"user": "iota", "password": "..."},          # the IoT Agent's MQTT login
      "default": {...}, "<municipality>": {...},
-     "<device_id>": {"broker": {"password": "..."},           # the node's MQTT password
-                     "parking": {"spots": [{"spot": 1}, {"spot": 2}],
-                                 "site": {"id": "presernova", "name": "..."}},   # optional
-                     "traffic": {"lanes": [{"lane": 1}]}}}
+     "<device_id>": {"broker": {"password": "..."}}}          # the node's MQTT password
 
 A node logs in to the broker as its `broker.user` (provision sets it to the
 device id unless the secrets say otherwise); each node needs a user of its own.
@@ -19,9 +16,9 @@ credentials.json). Entities follow firmware/app/fiware.py: `<id>` Device,
 TrafficFlowObserved; one IoT Agent service per municipality. What the agent is
 told about each (types, units, static attributes) is host_tools/iota.py.
 
-    smartnode fleet mosquitto INVENTORY.csv --secrets SECRETS.json --out DIR   # DIR/mosquitto.conf, passwd, acl
-    smartnode fleet iota INVENTORY.csv --secrets SECRETS.json [--out FILE]     # the agent's requests
-    smartnode fleet sites INVENTORY.csv --secrets SECRETS.json [--out FILE]    # the parking sites
+    smartnode fleet mosquitto INVENTORY.csv --types TYPES.json --secrets SECRETS.json --out DIR  # DIR/mosquitto.conf, passwd, acl
+    smartnode fleet iota INVENTORY.csv --types TYPES.json --secrets SECRETS.json [--out FILE]    # the agent's requests
+    smartnode fleet sites INVENTORY.csv --types TYPES.json --secrets SECRETS.json [--out FILE]   # the parking sites
 """
 import json
 import os
@@ -30,21 +27,23 @@ import shutil
 import subprocess
 import sys
 
-from . import iota, provision
+from . import iota, paths, provision
 from app import fiware  # noqa: E402  (provision puts the firmware on the path)
 
 class FleetError(ValueError):
     pass
 
 
-def load(inventory, secrets_path=None):
+def load(inventory, secrets_path=None, types_path=None, warn=None):
     """-> {"agent": {user, password}, "nodes": [config, ...]}; FleetError naming what is wrong."""
     try:
-        sec = provision.read_secrets(secrets_path)
-        nodes = [cfg for cfg, _ in provision.read_inventory(inventory, sec).values()]
-    except (provision.InventoryError, OSError) as e:
+        described = provision.inventory.load(inventory, secrets_path, types_path)
+    except provision.InventoryError as e:
         raise FleetError("fleet: %s" % e)
-    fleet = {"agent": sec.get("agent") or {}, "nodes": nodes}
+    for w in described.warnings if warn else ():
+        warn(w)
+    nodes = [cfg for cfg, _ in described.nodes.values()]
+    fleet = {"agent": described.secrets.get("agent") or {}, "nodes": nodes}
     check(fleet)
     return fleet
 
@@ -145,6 +144,7 @@ def add_arguments(p):
         w = sub.add_parser(name, help=helptext)
         w.add_argument("inventory", help="the fleet inventory CSV (as for provision)")
         w.add_argument("--secrets", help="secrets JSON (as for provision, plus the agent's login)")
+        w.add_argument("--types", help="node types JSON (as for provision)")
         if name == "mosquitto":
             w.add_argument("--out", required=True,
                            help="directory for mosquitto.conf, passwd, acl, credentials.json")
@@ -156,12 +156,18 @@ def add_arguments(p):
 
 
 def main(args):
-    args.func(args)
+    try:
+        args.func(args)
+    except OSError as e:
+        if not e.filename:
+            raise
+        raise SystemExit("fleet: cannot write %s" % paths.unwritable(e.filename, e))
 
 
 def _load(args):
     try:
-        return load(args.inventory, args.secrets)
+        return load(args.inventory, args.secrets, args.types,
+                    warn=lambda w: print("fleet: warning: %s" % w, file=sys.stderr))
     except FleetError as e:
         raise SystemExit(str(e))
 

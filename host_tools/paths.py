@@ -25,6 +25,8 @@ def unwritable(path, err):
             path, folder, folder)
     if isinstance(err, IsADirectoryError):
         return "%s is a folder: give a file name in it" % path
+    if isinstance(err, (NotADirectoryError, FileExistsError)):
+        return "%s: part of that path is a file, not a folder: give another path" % path
     if isinstance(err, PermissionError):
         return "%s: no permission to write there: choose a folder you own" % path
     return "%s: %s" % (path, err.strerror or err)

@@ -1,122 +1,24 @@
-"""`provision`: per-device config from the fleet inventory plus secrets.
+"""`provision`: per-device config from the fleet description (types, inventory, secrets).
 
-The inventory is a CSV file, one node per row, with the columns
-  device_id, municipality, board, sensors, lat, lon, broker, apikey, interval
-sensors: names separated by ';' (e.g. `sds011`); broker: `host[:port]`;
-apikey: one key, or `kind=key;kind=key` per entity kind (device, air, parking,
-traffic). The secrets file is JSON, kept out of the inventory:
-  {"default": {"wifi": {...}, "broker": {"user", "password", "ca"}},
-   "<municipality>": {...}, "<device_id>": {...}}
-merged in that order. Every row is checked against the one schema the node
-also enforces (firmware/app/schema.py); a bad row is refused with its line
-and field. With --port the config and the board profile go onto the node.
+host_tools/inventory.py reads the three files: node types (JSON) that define
+sensors, spots, lanes and intervals once; the inventory (a spreadsheet's CSV,
+one row per node, any config field as a dotted column); secrets (JSON, only
+secrets). Every node is checked against the one schema the node also enforces
+(firmware/app/schema.py), with its sensors' buses from the board profile; a
+problem is refused naming its file, line or section, and field. With --port
+the config and the board profile go onto the node.
 """
-import csv
 import json
 import sys
 from pathlib import Path
 
-from . import boards, paths, ports
-
-sys.path.insert(0, str(paths.FIRMWARE))
-from app import schema  # noqa: E402  (the device's own schema module)
-
-COLUMNS = ("device_id", "municipality", "board", "sensors", "lat", "lon", "broker", "apikey", "interval")
-# sensor -> the config section whose pipeline reads it
-SENSOR_SECTION = {"sds011": "air", "pms5003": "air", "sps30": "air", "bme280": "air", "scd4x": "air"}
+from . import inventory, paths, ports
+from .inventory import InventoryError, read_secrets  # noqa: F401  (the API fleet and tests use)
 
 
-class InventoryError(ValueError):
-    pass
-
-
-def _float(text):
-    try:
-        return float(text)
-    except ValueError:
-        return text  # the schema names it
-
-
-def _int(text):
-    try:
-        return int(text)
-    except ValueError:
-        return text
-
-
-def _apikey(text):
-    if "=" not in text:
-        return text
-    return dict(part.split("=", 1) for part in text.split(";") if part)
-
-
-def _broker(text):
-    host, _, port = text.partition(":")
-    return {"host": host, "port": _int(port) if port else 1883}
-
-
-def row_config(row, secrets):
-    """-> (config, board profile, [(field, message)])."""
-    errors = []
-    cfg = {"device_id": row["device_id"], "municipality": row["municipality"], "board": row["board"],
-           "apikey": _apikey(row["apikey"]), "interval": _int(row["interval"]),
-           "location": {"lat": _float(row["lat"]), "lon": _float(row["lon"])},
-           "broker": dict(_broker(row["broker"]), user=row["device_id"])}  # its own login (fleet's ACL)
-    profile = None
-    try:
-        profile = boards.load(row["board"])
-    except boards.BoardError as e:
-        errors.append(("board", str(e)))
-    names = [s.strip() for s in row["sensors"].split(";") if s.strip()]
-    if profile is not None:
-        errors += [("sensors", msg) for msg in boards.clashes(profile, names)]
-    for name in names:
-        section = SENSOR_SECTION.get(name)
-        if section is None:
-            errors.append(("sensors", "unknown sensor %r (known: %s)" % (name, ", ".join(sorted(SENSOR_SECTION)))))
-        elif profile is not None and name not in profile.get("sensors", {}):
-            errors.append(("sensors", "board %s has no wiring for %s" % (row["board"], name)))
-        elif profile is not None:
-            cfg.setdefault(section, {"sensors": {}})["sensors"][name] = dict(profile["sensors"][name])
-    for key in ("default", row["municipality"], row["device_id"]):
-        if isinstance(secrets.get(key), dict):
-            cfg = schema.merged(cfg, secrets[key])
-    errors += schema.validate(cfg, strict=True)
-    return cfg, profile, errors
-
-
-def read_inventory(path, secrets):
-    """-> {device_id: (config, profile)}; InventoryError naming every bad row and field."""
-    path = Path(path)
-    out, problems = {}, []
-    with open(path, newline="") as f:
-        reader = csv.DictReader(f)
-        missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
-        if missing:
-            raise InventoryError("%s: missing column(s) %s (needed: %s)"
-                                 % (path.name, ", ".join(missing), ", ".join(COLUMNS)))
-        for row in reader:
-            line = reader.line_num
-            row = {k: (v or "").strip() for k, v in row.items() if k}
-            cfg, profile, errors = row_config(row, secrets)
-            for field, msg in errors:
-                problems.append("%s line %d (device %s): %s: %s" % (path.name, line, row["device_id"] or "?", field, msg))
-            if row["device_id"] in out:
-                problems.append("%s line %d: device_id %s appears twice" % (path.name, line, row["device_id"]))
-            if not errors:
-                out[row["device_id"]] = (cfg, profile)
-    if problems:
-        raise InventoryError("\n".join(problems))
-    return out
-
-
-def read_secrets(path):
-    if not path:
-        return {}
-    try:
-        return json.loads(Path(path).read_text())
-    except (OSError, ValueError) as e:
-        raise InventoryError("secrets file %s: %s" % (path, e))
+def read_inventory(path, secrets, types=None):
+    """-> {device_id: (config, board profile)}; InventoryError naming every problem."""
+    return inventory.load(path, secrets, types).nodes
 
 
 def node_config(raw, port):
@@ -143,25 +45,38 @@ def write_to_node(link, cfg, profile):
 
 
 def add_arguments(p):
-    p.add_argument("inventory", help="fleet inventory CSV")
+    p.add_argument("inventory", help="fleet inventory CSV (one row per node)")
+    p.add_argument("--types", help="node types JSON (sensors, spots, lanes, intervals per kind of node)")
     p.add_argument("--secrets", help="secrets JSON (Wi-Fi, MQTT credentials, CA)")
     p.add_argument("--device", help="the device_id to provision (default: check every row)")
     ports.add(p, "serial port of the node to write the config to", auto=False)
     p.add_argument("--out", help="also write <device_id>.json configs into this directory")
 
 
+def load(args, command):
+    """The fleet the arguments describe, its warnings on stderr; SystemExit with the problems."""
+    try:
+        fleet = inventory.load(args.inventory, args.secrets, getattr(args, "types", None))
+    except InventoryError as e:
+        raise SystemExit("%s: refused:\n%s" % (command, e))
+    for w in fleet.warnings:
+        print("%s: warning: %s" % (command, w), file=sys.stderr)
+    return fleet
+
+
 def main(args):
     from .link import Link, LinkError
-    try:
-        fleet = read_inventory(args.inventory, read_secrets(args.secrets))
-    except (InventoryError, OSError) as e:
-        raise SystemExit("provision: refused:\n%s" % e)
+    fleet = load(args, "provision").nodes
     if args.out:
-        Path(args.out).mkdir(parents=True, exist_ok=True)
-        for dev, (cfg, _) in fleet.items():
-            (Path(args.out) / (dev + ".json")).write_bytes(to_json(cfg))
+        try:
+            Path(args.out).mkdir(parents=True, exist_ok=True)
+            for dev, (cfg, _) in fleet.items():
+                (Path(args.out) / (dev + ".json")).write_bytes(to_json(cfg))
+        except OSError as e:
+            raise SystemExit("provision: cannot write %s" % paths.unwritable(e.filename or args.out, e))
     if args.device and args.device not in fleet:
-        raise SystemExit("provision: %s is not in %s" % (args.device, args.inventory))
+        raise SystemExit("provision: %s is not in %s (its devices: %s)"
+                         % (args.device, args.inventory, ", ".join(sorted(fleet))))
     if args.port:
         if not args.device:
             raise SystemExit("provision: name the node on %s with --device" % args.port)

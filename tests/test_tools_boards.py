@@ -93,16 +93,19 @@ def test_every_board_wires_every_kind_of_sensor_the_firmware_reads(name):
     assert p["micropython"]["board"] in ("ESP32_GENERIC", "ESP32_GENERIC_S3", "ESP32_GENERIC_C3")
 
 
-def row(board, sensors):
-    return {"device_id": "lj-1", "municipality": "ljubljana", "board": board, "sensors": sensors,
-            "lat": "46.05", "lon": "14.5", "broker": "mqtt.lj.si", "apikey": "k", "interval": "300"}
+def air_sensors(tmp_path, board, sensors):
+    inv = tmp_path / "fleet.csv"
+    inv.write_text("device_id,municipality,board,lat,lon,broker,apikey,sensors\n"
+                   "lj-1,ljubljana,%s,46.05,14.5,mqtt.lj.si,k,%s\n" % (board, sensors))
+    try:
+        return provision.read_inventory(inv, {})["lj-1"][0]["air"]["sensors"]
+    except provision.InventoryError as e:
+        return str(e)
 
 
-def test_provision_takes_any_air_sensor_a_board_wires_and_refuses_two_on_one_connector():
-    cfg, _, errors = provision.row_config(row("esp32-devkitc", "sps30;bme280;scd4x"), {})
-    assert errors == [] and cfg["air"]["sensors"] == {"sps30": {"uart": "aux"}, "bme280": {"i2c": "main"},
-                                                      "scd4x": {"i2c": "main"}}
-    _, _, errors = provision.row_config(row("esp32-c3-devkitm", "sds011;sps30"), {})  # C3: one free UART
-    assert ("sensors", "sds011 and sps30 share one connector on esp32-c3-devkitm: fit one of them") in errors
-    _, _, errors = provision.row_config(row("esp32-devkitc", "sds011;pms5003"), {})
-    assert any("share one connector" in m for f, m in errors)
+def test_provision_takes_any_air_sensor_a_board_wires_and_refuses_two_on_one_connector(tmp_path):
+    assert air_sensors(tmp_path, "esp32-devkitc", "sps30;bme280;scd4x") == {
+        "sps30": {"uart": "aux"}, "bme280": {"i2c": "main"}, "scd4x": {"i2c": "main"}}
+    assert ("air.sensors: sds011 and sps30 share one connector on esp32-c3-devkitm: fit one of them"  # one free UART
+            in air_sensors(tmp_path, "esp32-c3-devkitm", "sds011;sps30"))
+    assert "share one connector" in air_sensors(tmp_path, "esp32-devkitc", "sds011;pms5003")

@@ -19,6 +19,7 @@ from tests.uplinkhelp import Collector
 ROOT = paths.ROOT
 INVENTORY = ROOT / "host_tools" / "data" / "fleet-example.csv"
 SECRETS = ROOT / "host_tools" / "data" / "fleet-example-secrets.json"
+TYPES = ROOT / "host_tools" / "data" / "fleet-example-types.json"
 
 
 def smartnode(*args, **kw):
@@ -35,7 +36,7 @@ def one_paragraph(text):
 def test_a_closed_pipe_ends_the_command_quietly():
     # `smartnode ... | head`: the reader goes away before the command has written.
     proc = subprocess.Popen([sys.executable, "-m", "host_tools", "fleet", "iota", str(INVENTORY),
-                             "--secrets", str(SECRETS)], cwd=str(ROOT),
+                             "--secrets", str(SECRETS), "--types", str(TYPES)], cwd=str(ROOT),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     proc.stdout.close()
     err = proc.stderr.read().decode()
@@ -149,3 +150,15 @@ def test_without_a_good_config_the_node_says_what_to_do_and_keeps_its_repl(tmp_p
     one_paragraph(out)
     assert "config: config.json: not a JSON object; no last good config (config.json.last)" in out
     assert "the node stays at the REPL; provision the node again (smartnode provision" in out
+
+
+def test_fleet_and_provision_output_into_a_missing_folder_say_what_to_do(tmp_path):
+    out = tmp_path / "missing" / "requests.json"
+    proc = smartnode("fleet", "iota", INVENTORY, "--types", TYPES, "--secrets", SECRETS, "--out", out)
+    assert proc.returncode != 0
+    assert one_paragraph(proc.stderr).startswith("fleet: cannot write %s: the folder %s does not exist" % (out, out.parent))
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    proc = smartnode("provision", INVENTORY, "--types", TYPES, "--out", blocker / "configs")
+    assert proc.returncode != 0 and one_paragraph(proc.stderr).startswith(
+        "provision: cannot write %s: part of that path is a file, not a folder: give another path" % (blocker / "configs"))

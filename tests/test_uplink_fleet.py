@@ -17,6 +17,7 @@ from tests.uplinkhelp import Collector
 # The example inventory and secrets: the files `provision` reads too.
 INVENTORY = ROOT / "host_tools" / "data" / "fleet-example.csv"
 SECRETS = ROOT / "host_tools" / "data" / "fleet-example-secrets.json"
+TYPES = ROOT / "host_tools" / "data" / "fleet-example-types.json"
 APIKEYS = {"device": "kd", "air": "kair", "parking": "kpark", "traffic": "ktraf"}  # the CSV's apikey column
 
 
@@ -24,7 +25,7 @@ def generated_broker(tmp_path, drop=None):
     """A Mosquitto running the config `fleet mosquitto` generates (less the line `drop`)."""
     out = tmp_path / "mosq"
     subprocess.run([sys.executable, "-m", "host_tools", "fleet", "mosquitto", str(INVENTORY),
-                    "--secrets", str(SECRETS), "--out", str(out)], cwd=str(ROOT), check=True, capture_output=True)
+                    "--secrets", str(SECRETS), "--types", str(TYPES), "--out", str(out)], cwd=str(ROOT), check=True, capture_output=True)
     assert "pw-001" not in (out / "passwd").read_text()  # hashed, not plain
     conf = (out / "mosquitto.conf").read_text()
     assert drop is None or drop in conf
@@ -142,7 +143,7 @@ def test_without_client_ids_bound_to_logins_the_takeover_succeeds(tmp_path):
 
 def test_iota_provisioning_follows_the_contract():
     out = subprocess.run([sys.executable, "-m", "host_tools", "fleet", "iota", str(INVENTORY),
-                          "--secrets", str(SECRETS)], cwd=str(ROOT), check=True, capture_output=True, text=True)
+                          "--secrets", str(SECRETS), "--types", str(TYPES)], cwd=str(ROOT), check=True, capture_output=True, text=True)
     reqs = json.loads(out.stdout)
     groups = [r for r in reqs if r["path"] == "/iot/groups"]
     devices = [r for r in reqs if r["path"] == "/iot/devices"]
@@ -156,7 +157,8 @@ def test_iota_provisioning_follows_the_contract():
     assert types == {"Device": "kd", "AirQualityObserved": "kair", "ParkingSpot": "kpark",
                      "TrafficFlowObserved": "ktraf"}
     by_id = {d["device_id"]: (r["headers"], d) for r in devices for d in r["body"]["devices"]}
-    assert sorted(by_id) == ["lj-001", "lj-001-aq", "lj-002", "lj-002-l1", "lj-002-p1", "lj-002-p2"]
+    assert sorted(by_id) == ["lab-1", "lab-1-aq", "lab-1-l1", "lab-1-p1", "lab-1-p2", "lj-001", "lj-001-aq",
+                             "lj-002", "lj-002-aq", "lj-002-l1", "lj-002-p1", "lj-002-p2"]
     _, aq = by_id["lj-001-aq"]
     assert aq["entity_name"] == "urn:ngsi-ld:AirQualityObserved:ljubljana-lj-001-aq"
     assert aq["apikey"] == "kair" and aq["transport"] == "MQTT"
@@ -187,17 +189,18 @@ def test_fleet_sites_creates_the_site_every_spot_refers_to(tmp_path):
     def run(what):
         out = tmp_path / (what + ".json")
         subprocess.run([sys.executable, "-m", "host_tools", "fleet", what, str(INVENTORY), "--secrets", str(SECRETS),
-                        "--out", str(out)], cwd=str(ROOT), check=True, capture_output=True)
+                        "--types", str(TYPES), "--out", str(out)], cwd=str(ROOT), check=True, capture_output=True)
         return json.loads(out.read_text())
 
     (req,) = run("sites")
     assert req["path"] == "/v2/op/update" and req["headers"]["fiware-servicepath"] == "/parking"
-    (site,) = req["body"]["entities"]
+    sites = {e["id"]: e for e in req["body"]["entities"]}  # lj-002's and lab-1's
+    site = sites["urn:ngsi-ld:OnStreetParking:ljubljana-lj-002"]
     assert site["type"] == "OnStreetParking" and site["totalSpotNumber"]["value"] == 2  # lj-002's two spots
     assert site["location"]["value"]["coordinates"] == [14.5058, 46.0569]
     refs = {s["value"] for r in run("iota") if r["path"] == "/iot/devices" for d in r["body"]["devices"]
             for s in d["static_attributes"] if s["name"] == "refParkingSite"}
-    assert refs == {site["id"]}
+    assert refs == set(sites) and len(sites) == 2
 
 
 class NorthBound:
@@ -234,7 +237,8 @@ class NorthBound:
 
 
 def fleet_cli(*args):
-    return subprocess.run([sys.executable, "-m", "host_tools", "fleet", *args, str(INVENTORY), "--secrets", str(SECRETS)],
+    return subprocess.run([sys.executable, "-m", "host_tools", "fleet", *args, str(INVENTORY), "--secrets", str(SECRETS),
+                           "--types", str(TYPES)],
                           cwd=str(ROOT), capture_output=True, text=True)
 
 
@@ -263,11 +267,11 @@ def test_fleet_sends_what_it_prints_and_says_what_failed():
 def test_the_inventory_provision_checks_is_the_fleets(tmp_path):
     # The same files pass provision; each node's MQTT login is what its config says.
     sec = provision.read_secrets(SECRETS)
-    configs = provision.read_inventory(INVENTORY, sec)
-    f = fleet.load(INVENTORY, SECRETS)
-    assert [n["device_id"] for n in f["nodes"]] == sorted(configs) == ["lj-001", "lj-002"]
+    configs = provision.read_inventory(INVENTORY, sec, TYPES)
+    f = fleet.load(INVENTORY, SECRETS, TYPES)
+    assert [n["device_id"] for n in f["nodes"]] == list(configs) == ["lj-001", "lj-002", "lab-1"]
     creds = fleet.credentials(f)
-    assert creds == {"iota": "agent-secret", "lj-001": "pw-001", "lj-002": "pw-002"}
+    assert creds == {"iota": "agent-secret", "lj-001": "pw-001", "lj-002": "pw-002", "lab-1": "pw-lab-1"}
     assert configs["lj-001"][0]["broker"]["user"] == "lj-001"
 
 
@@ -275,15 +279,16 @@ def test_fleet_errors_are_named(tmp_path):
     inv = tmp_path / "fleet.csv"
     rows = INVENTORY.read_text().splitlines()
     inv.write_text("\n".join(rows + [rows[2].replace("lj-002", "lj-003").replace("46.0569", "96")]) + "\n")
-    with pytest.raises(fleet.FleetError, match=r"line 4 \(device lj-003\): location.lat"):
-        fleet.load(inv, SECRETS)  # provision's reader and schema
+    with pytest.raises(fleet.FleetError, match=r"line 5 \(device lj-003\): location.lat"):
+        fleet.load(inv, SECRETS, TYPES)  # provision's reader and schema
     shared = json.loads(SECRETS.read_text())
     shared["default"]["broker"] = {"user": "node"}
     sec = tmp_path / "secrets.json"
     sec.write_text(json.dumps(shared))
     with pytest.raises(fleet.FleetError, match="lj-001 and lj-002 share the broker user 'node'"):
-        fleet.load(INVENTORY, sec)
+        fleet.load(INVENTORY, sec, TYPES)
     inv.write_text("\n".join(rows).replace(";parking=kpark", "") + "\n")
-    proc = subprocess.run([sys.executable, "-m", "host_tools", "fleet", "iota", str(inv), "--secrets", str(SECRETS)],
+    proc = subprocess.run([sys.executable, "-m", "host_tools", "fleet", "iota", str(inv), "--secrets", str(SECRETS),
+                           "--types", str(TYPES)],
                           cwd=str(ROOT), capture_output=True, text=True)
     assert proc.returncode != 0 and "line 3 (device lj-002): apikey.parking: required" in proc.stderr

@@ -1,0 +1,158 @@
+"""Which sensors the firmware reads, and where each is wired on a board.
+
+A node's config names sensors; their buses come from the board profile
+(boards/<name>.json, host_tools/boards.py): "sensors" maps a sensor to its
+wiring ({"uart": "pm"}, {"i2c": "main"}), "uarts"/"i2c" are the buses, "inputs"
+the presence inputs. A magnetometer or ranger without a "sensors" entry goes
+on the board's I2C bus when it has exactly one. fill() completes a config from
+the profile and names, for each sensor the board cannot carry, the field, the
+board and what would do.
+"""
+from . import boards
+
+# sensor -> the bus it needs, for the pipeline that reads it (firmware/app/air_sources.py,
+# magsensor.py, traffic.py)
+AIR = {"sds011": "uart", "pms5003": "uart", "sps30": "uart", "bme280": "i2c", "scd4x": "i2c"}
+MAGNETOMETERS = ("qmc5883l", "hmc5883l", "lis3mdl")
+RANGERS = ("vl53l1x",)
+RADARS = ("ops243",)
+# what a driver exists for, or the schema names, but no pipeline reads on a board
+NOT_ON_A_BOARD = {
+    "dht22": "the firmware reads a DHT22 only from recordings (replay): there is no board driver for it",
+    "hcsr04": "lib/hcsr04.py is a driver, but no parking or traffic pipeline reads it yet",
+    "doppler": "lib/doppler.py is a driver, but no traffic pipeline reads it yet (an OPS243 does)",
+}
+SPOT_EXAMPLE = '{"spot": 1, "sensor": {"type": "qmc5883l"}} or {"spot": 1, "ranger": {"type": "vl53l1x"}}'
+
+
+def known():
+    return sorted(AIR) + list(MAGNETOMETERS + RANGERS + RADARS) + ["presence"]
+
+
+def sensor_column(name):
+    """A name in the inventory's `sensors` column -> (air sensor name, None) or (None, why not)."""
+    if name in AIR:
+        return name, None
+    if name in MAGNETOMETERS or name in RANGERS:
+        return None, ("%s reads parking spots or traffic lanes: say which in the node's type, e.g. "
+                      '"parking": {"spots": [%s]}' % (name, SPOT_EXAMPLE.replace("qmc5883l", name)
+                                                      .replace("vl53l1x", name)))
+    if name in RADARS or name == "presence":
+        return None, ('%s counts a traffic lane: say which in the node\'s type, e.g. "traffic": '
+                      '{"lanes": [{"lane": 1, "radar": "ops243"}]} or {"lane": 1, "presence": ["loop1"]}' % name)
+    if name in NOT_ON_A_BOARD:
+        return None, NOT_ON_A_BOARD[name]
+    return None, "unknown sensor %r (known: %s)" % (name, ", ".join(known()))
+
+
+class Wiring:
+    """fill(cfg) against one board profile; err(field, message, origin) collects what is wrong,
+    set(field) records that a value came from the profile."""
+
+    def __init__(self, board, profile, err, set_from_board):
+        self.board = board
+        self.profile = profile
+        self.err = err
+        self.set = set_from_board
+        self.real = profile.get("chip") != "unix"  # the unix port replays what a board would read
+
+    def buses(self, kind):
+        return sorted(self.profile.get({"uart": "uarts", "i2c": "i2c"}[kind]) or {})
+
+    def _wired(self, sensor):
+        return (self.profile.get("sensors") or {}).get(sensor)
+
+    def _missing(self, field, sensor, kind):
+        wired = sorted(self.profile.get("sensors") or {})
+        self.err(field, "board %s has no wiring for %s (it wires: %s): choose a board that carries it, or "
+                 "give its bus here, {\"%s\": \"<bus>\"} (%s buses on %s: %s)"
+                 % (self.board, sensor, ", ".join(wired) or "nothing", kind, kind.upper(), self.board,
+                    ", ".join(self.buses(kind)) or "none"))
+
+    def _bus(self, field, kind, name):
+        if name not in self.buses(kind):
+            self.err(field, "board %s has no %s bus %r (its %s buses: %s)"
+                     % (self.board, kind.upper(), name, kind.upper(), ", ".join(self.buses(kind)) or "none"))
+
+    def _part(self, spec, field, sensor, kind):
+        """Complete one sensor's config entry (a dict) with its bus from the profile."""
+        if kind in spec:
+            self._bus(field + "." + kind, kind, spec[kind])
+            return
+        wired = self._wired(sensor)
+        if not isinstance(wired, dict) or kind not in wired:
+            if kind != "i2c" or sensor in AIR or len(self.buses("i2c")) != 1:
+                self._missing(field, sensor, kind)
+                return
+            wired = {"i2c": self.buses("i2c")[0]}  # an I2C part shares the one bus
+        for k, v in wired.items():
+            if k not in spec:
+                spec[k] = v
+                self.set(field + "." + k)
+
+    def fill(self, cfg):
+        air = cfg.get("air")
+        if isinstance(air, dict) and isinstance(air.get("sensors"), dict):
+            for name, spec in air["sensors"].items():
+                field = "air.sensors." + name
+                if name not in AIR:
+                    why = NOT_ON_A_BOARD.get(name) or "unknown sensor %r (known: %s)" % (name, ", ".join(sorted(AIR)))
+                    if self.real or name not in NOT_ON_A_BOARD:
+                        self.err(field, why)
+                elif isinstance(spec, dict):
+                    self._part(spec, field, name, AIR[name])
+            for msg in boards.clashes(self.profile, [n for n in air["sensors"] if n in AIR]):
+                self.err("air.sensors", msg)
+        parking = cfg.get("parking")
+        if isinstance(parking, dict) and isinstance(parking.get("spots"), list):
+            for i, spot in enumerate(parking["spots"]):
+                if isinstance(spot, dict):
+                    self._spot(spot, "parking.spots[%d]" % i)
+        traffic = cfg.get("traffic")
+        if isinstance(traffic, dict) and isinstance(traffic.get("lanes"), list):
+            for i, lane in enumerate(traffic["lanes"]):
+                if isinstance(lane, dict):
+                    self._lane(lane, "traffic.lanes[%d]" % i)
+
+    def _typed(self, spec, field, kinds, default):
+        kind = spec.get("type", default)
+        if kind not in kinds:
+            self.err(field + ".type", "one of %s" % ", ".join(kinds))
+            return
+        if "type" not in spec:
+            spec["type"] = kind
+            self.set(field + ".type")
+        self._part(spec, field, kind, "i2c")
+
+    def _spot(self, spot, field):
+        if isinstance(spot.get("sensor"), dict):
+            self._typed(spot["sensor"], field + ".sensor", MAGNETOMETERS, "qmc5883l")
+        if isinstance(spot.get("ranger"), dict):
+            self._typed(spot["ranger"], field + ".ranger", RANGERS, "vl53l1x")
+        if self.real and not spot.get("sensor") and not spot.get("ranger"):
+            self.err(field, "no sensor: give it one, e.g. " + SPOT_EXAMPLE)
+
+    def _lane(self, lane, field):
+        if isinstance(lane.get("magnetometer"), dict):
+            self._typed(lane["magnetometer"], field + ".magnetometer", MAGNETOMETERS, "qmc5883l")
+        radar = lane.get("radar")
+        if isinstance(radar, str):
+            if radar in RADARS:  # the sensor's name: its UART from the profile
+                wired = self._wired(radar)
+                if isinstance(wired, dict) and "uart" in wired:
+                    lane["radar"] = wired["uart"]
+                    self.set(field + ".radar")
+                else:
+                    self.err(field + ".radar", "board %s has no wiring for %s: name the UART it is on, \"radar\": "
+                             "\"<uart>\" (UART buses on %s: %s)" % (self.board, radar, self.board,
+                                                                   ", ".join(self.buses("uart")) or "none"))
+            else:
+                self._bus(field + ".radar", "uart", radar)
+        inputs = self.profile.get("inputs") or {}
+        for name in lane.get("presence") or ():
+            if self.real and name not in inputs:
+                self.err(field + ".presence", "board %s has no presence input %r (its inputs: %s)"
+                         % (self.board, name, ", ".join(sorted(inputs)) or "none"))
+        if self.real and not (lane.get("presence") or isinstance(lane.get("magnetometer"), dict) or radar):
+            self.err(field, 'no detector: give it "presence": [inputs], "magnetometer": {"type": ...} '
+                     'or "radar": "ops243"')
