@@ -1,7 +1,7 @@
 """smartnode (python -m host_tools) COMMAND: one CLI for technicians and CI.
 
 From a blank ESP32 to a publishing node:
-  flash -> build -> provision -> deploy -> inspect
+  flash -> build -> provision -> deploy -> logs / inspect   (run = build + deploy + logs)
 """
 import argparse
 import importlib
@@ -17,6 +17,8 @@ COMMANDS = (
     ("provision", "check the fleet inventory and write a node's config (+ secrets)"),
     ("deploy", "copy a bundle onto a node safely, reset it and wait for its first message"),
     ("inspect", "a node's status, config (secrets masked), backlog and recent log"),
+    ("logs", "follow a node's console (USB) and what it publishes (--broker), stamped"),
+    ("run", "build, deploy and follow a node in one command"),
     ("record", "capture a node's raw sensor streams into a recording replay reads"),
     ("replay", "run the node's logic on a recording at virtual time"),
     ("vboard", "a virtual ESP32 behind a pseudo-terminal, for mpremote and the tools"),

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from . import boards, paths, vendor
+from .progress import Progress
 
 ROOT_FILES = ("boot.py", "main.py")
 # -march only matters for native code; the unix port gets arch-neutral bytecode.
@@ -69,25 +70,32 @@ def build(board_name, outdir=None):
     if outdir.exists():
         shutil.rmtree(outdir)
     files = {}
-    for src, rel, compile_ in sources():
-        dest = outdir / rel
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        if compile_:
-            name = src.relative_to(paths.ROOT).as_posix()
-            cmd = [exe, "-s", name, "-o", str(dest), str(src)]
-            if profile["chip"] in ARCH:
-                cmd.insert(1, "-march=" + ARCH[profile["chip"]])
-            proc = subprocess.run(cmd, capture_output=True, text=True)
-            if proc.returncode != 0:
-                raise BuildError("%s does not compile:\n%s" % (name, proc.stderr.strip()))
-        else:
-            shutil.copyfile(src, dest)
-        files[rel] = digest(dest.read_bytes())
+    todo = list(sources())
+    with Progress(len(todo), "build") as bar:
+        for src, rel, compile_ in todo:
+            files[rel] = _one(exe, profile, src, outdir / rel, compile_)
+            bar.advance(1, rel)
     body = json.dumps(files, sort_keys=True).encode()
     manifest = {"board": board_name, "chip": profile["chip"], "mpy": MPY_VERSION,
                 "version": app_version() + "+" + digest(body)[:12], "files": files}
     (outdir / "manifest.json").write_text(json.dumps(manifest, sort_keys=True, indent=1) + "\n")
     return manifest
+
+
+def _one(exe, profile, src, dest, compile_):
+    """Compile (or copy) one source into the bundle; -> its sha256."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    if compile_:
+        name = src.relative_to(paths.ROOT).as_posix()
+        cmd = [exe, "-s", name, "-o", str(dest), str(src)]
+        if profile["chip"] in ARCH:
+            cmd.insert(1, "-march=" + ARCH[profile["chip"]])
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise BuildError("%s does not compile:\n%s" % (name, proc.stderr.strip()))
+    else:
+        shutil.copyfile(src, dest)
+    return digest(dest.read_bytes())
 
 
 def app_version():

@@ -12,7 +12,7 @@ import json
 import time
 from pathlib import Path
 
-from . import paths, provision
+from . import paths, ports, provision
 from .link import Link, LinkError
 from .progress import Progress
 
@@ -165,7 +165,7 @@ def rollback(port):
 
 
 def add_arguments(p):
-    p.add_argument("--port", required=True, help="serial port of the node (or the vboard's /dev/pts/N)")
+    ports.add(p, "serial port of the node (or the vboard's /dev/pts/N)")
     p.add_argument("--board", default="esp32-devkitc", help="board the bundle was built for")
     p.add_argument("--bundle", help="bundle directory (default build/bundle/BOARD)")
     p.add_argument("--wait", type=float, default=120,
@@ -174,6 +174,7 @@ def add_arguments(p):
 
 
 def main(args):
+    args.port = ports.resolve(args.port, "deploy")
     try:
         if args.rollback:
             rollback(args.port)

@@ -26,7 +26,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from . import boards, espimage, partitions, paths
+from . import boards, espimage, partitions, paths, ports
 
 MICROPYTHON = "v1.25.0"
 RELEASE = "20250415"  # the date in the 1.25.0 download names
@@ -197,7 +197,7 @@ def board_table(port, profile, into):
 
 
 def add_arguments(p):
-    p.add_argument("--port", required=True, help="serial port of the board (e.g. /dev/ttyUSB0)")
+    ports.add(p, "serial port of the board (e.g. /dev/ttyUSB0)")
     p.add_argument("--board", default="esp32-devkitc", help="board profile (boards/NAME.json)")
     p.add_argument("--firmware", help="MicroPython .bin the profile names (default: the cached one)")
     p.add_argument("--baud", type=int, default=DEFAULT_BAUD, help="esptool's transfer baud rate (%d; "
@@ -207,6 +207,7 @@ def add_arguments(p):
 
 
 def main(args):
+    args.port = ports.resolve(args.port, "flash")
     try:
         chip = flash(args.port, args.board, args.firmware, erase=not args.no_erase, baud=args.baud)
     except (FlashError, boards.BoardError) as e:

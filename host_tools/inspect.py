@@ -1,14 +1,15 @@
 """`inspect`: a node's status, config (secrets masked), backlog and recent log over USB.
 
-It first listens to the node's console for a moment (its recent log), then
-interrupts the running loop and reads what the firmware keeps: the running
+It first listens to the node's console for a moment, then interrupts the
+running loop and reads what the firmware keeps: the lines it said lately
+(app.console's RAM ring, so lines said while nobody listened), the running
 and previous versions, /config.json through the schema's mask, the backlog
 of the log and the uplink's state (app.run.STATE) and the filesystem's free space.
 """
 import json
 import sys
 
-from . import paths, provision
+from . import paths, ports, provision
 from .link import Link, LinkError
 
 sys.path.insert(0, str(paths.FIRMWARE))
@@ -45,6 +46,8 @@ def _status():
     out['fs_free_kb'] = s[0] * s[3] // 1024
     out['fs_total_kb'] = s[0] * s[2] // 1024
     out['platform'] = sys.platform
+    con = sys.modules.get('app.console')
+    out['recent'] = con.recent() if con else []
     return out
 """
 
@@ -63,7 +66,7 @@ def inspect(port, listen=2.0):
         except ValueError as e:
             errors = [("", str(e))]
     return {"status": status, "config": schema.masked(cfg) if cfg else None, "config_errors": errors,
-            "log": console.decode("utf-8", "replace").splitlines()}
+            "log": console.decode("utf-8", "replace").splitlines(), "listened": listen}
 
 
 def show(report, out=sys.stdout):
@@ -91,18 +94,26 @@ def show(report, out=sys.stdout):
         w("config error %s\n" % ": ".join(filter(None, (field, msg))))
     if report["config"]:
         w("config       " + json.dumps(report["config"], sort_keys=True, indent=1).replace("\n", "\n             ") + "\n")
-    w("recent log:\n")
-    for line in report["log"][-20:]:
-        w("  " + line + "\n")
+    recent = st.get("recent") or []
+    if recent:  # what the node said lately, kept in its RAM ring, heard or not
+        w("recent log   (seconds since boot)\n")
+        for line in recent:
+            up, _, text = line.partition(" ")
+            w("  %7s s  %s\n" % (up, text))
+    else:  # no ring (the node's loop never ran): what it said while we listened
+        w("recent log   (heard in %s s of listening)\n" % report.get("listened", "a few"))
+        for line in report["log"][-20:]:
+            w("  " + line + "\n")
 
 
 def add_arguments(p):
-    p.add_argument("--port", required=True, help="serial port of the node")
+    ports.add(p)
     p.add_argument("--listen", type=float, default=2.0, help="seconds of console log to capture first")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
 
 
 def main(args):
+    args.port = ports.resolve(args.port, "inspect")
     try:
         report = inspect(args.port, args.listen)
     except LinkError as e:

@@ -8,6 +8,10 @@ DEVICE_HELPERS are small functions the tools define on the node.
 import ast
 import errno
 import os
+import sys
+import time
+
+import serial
 
 from mpremote.transport import TransportError, TransportExecError
 from mpremote.transport_serial import SerialTransport
@@ -16,13 +20,19 @@ from . import paths
 
 
 def _boot_helpers():
-    """_exists and _rmtree exactly as boot.py has them (one copy of that code)."""
+    """_exists, _rmtree and _finish_deploy exactly as boot.py has them (one copy of that code)."""
     text = (paths.FIRMWARE / "boot.py").read_text()
-    return text[text.index("def _exists"):text.index("def _finish_deploy")]
+    return text[text.index("def _exists"):text.index("\ntry:\n    _finish_deploy()")]
 
 
 DEVICE_HELPERS = _boot_helpers() + r"""
-import os, hashlib, binascii
+import os, sys, hashlib, binascii
+# Our Ctrl-C may have hit boot.py and cut it short: finish a committed deploy and set the
+# import path, as boot.py would have.
+if _exists('/swap'):
+    _finish_deploy()
+if '/cur' not in sys.path:
+    sys.path[1:1] = ['/cur', '/cur/lib']
 def _sha(p):
     h = hashlib.sha256()
     b = bytearray(512)
@@ -74,7 +84,6 @@ class LinkError(RuntimeError):
 
 def check_port(port):
     """Open and close the port once, turning OS errors into advice."""
-    import serial
     if not port.startswith(("socket://", "rfc2217://")) and not os.path.exists(port):
         raise LinkError("no serial port %s: plug the board in with a data USB cable and check the name "
                         "(`python -m serial.tools.list_ports` lists them; on Linux usually /dev/ttyUSB0 "
@@ -93,8 +102,20 @@ def check_port(port):
     s.close()
 
 
+RAW_PROMPT = b"raw REPL; CTRL-B to exit\r\n"  # its ">" is left for mpremote's exec
+# Ways back to the raw REPL from whatever a node was left in, tried in turn until it answers.
+# Ctrl-C stops a running program (the node's loop, a tool step) and, on a chip, ends a raw
+# paste cut off midway and clears a raw-REPL line; Ctrl-D ends a paste that took Ctrl-C as
+# data (its partial code fails to compile) or soft-resets; Ctrl-B leaves the raw REPL.
+KICKS = (b"\r\x03\x03", b"\r\x03\x03", b"\x04", b"\r\x03\x03", b"\r\x02\x03\x03", b"\r\x03\x03")
+
+
 class Link:
-    def __init__(self, port, listen=0):
+    """The raw REPL of a node, entered from whatever state it is in. Leaving the `with`
+    block (normally, on an error or on Ctrl-C) resumes the node: a soft reset, so
+    boot.py and main.py run as on power-up."""
+
+    def __init__(self, port, listen=0, resume=True, say=None):
         check_port(port)
         try:
             # A read timeout, so a port where nothing answers ends in an error, not a hang.
@@ -102,15 +123,45 @@ class Link:
         except TransportError as e:
             raise LinkError("cannot open %s: %s" % (port, e))
         self.port = port
-        self.console = self.read_console(listen) if listen else b""
+        self.say = say or (lambda text: sys.stderr.write(text + "\n"))
+        self.resumed = not resume  # True: nothing left to do on close
+        self.recovered = False
         try:
-            self.t.enter_raw_repl(soft_reset=False, timeout_overall=5)
-        except TransportError:
-            self.t.close()
-            raise LinkError("the board on %s does not answer like MicroPython: put MicroPython on it "
-                            "first (`smartnode flash --port %s`), or press its reset button and retry"
-                            % (port, port))
-        self.exec(DEVICE_HELPERS)
+            self.console = self.read_console(listen) if listen else b""
+            self._enter()
+            self.exec(DEVICE_HELPERS)
+        except BaseException:
+            self.close()
+            raise
+
+    def _enter(self):
+        """Stop the node and enter the raw REPL, recovering a REPL left stuck by a command
+        that was cut off (raw mode, mid raw-paste)."""
+        ser = self.t.serial
+        heard = b""
+        for i, kick in enumerate(KICKS):
+            ser.write(kick)
+            heard += self.read_console(0.3 if i < 2 else 1.0)  # what it says on the way
+            ser.write(b"\r\x01")
+            data = self.t.read_until(1, RAW_PROMPT, timeout=1, timeout_overall=2 + i)
+            heard += data
+            if data.endswith(RAW_PROMPT):
+                self.t.in_raw_repl = True
+                if i >= 2:
+                    self.recovered = True
+                    self.say("link: the node on %s was stuck in its REPL (a command cut off "
+                             "midway?); recovered it" % self.port)
+                return
+        if not heard.strip(b"\r\n\x00"):
+            raise LinkError("nothing answers on %s: is it the board's port, and is MicroPython on "
+                            "it? Press its reset button (EN/RST) and retry; a blank board needs "
+                            "MicroPython first (`smartnode flash --port %s`)" % (self.port, self.port))
+        if b"MicroPython" in heard or b">>>" in heard or b"raw REPL" in heard:
+            raise LinkError("the node on %s runs MicroPython but does not take commands (it ignores "
+                            "Ctrl-C): press its reset button (EN/RST) and retry" % self.port)
+        raise LinkError("the board on %s does not answer like MicroPython: press its reset button "
+                        "(EN/RST) and retry; if it still does not answer, put MicroPython on it "
+                        "(`smartnode flash --port %s`)" % (self.port, self.port))
 
     def exec(self, code):
         try:
@@ -139,13 +190,19 @@ class Link:
         return self.eval("open(%r,'rb').read() if _exists(%r) else None" % (path, path))
 
     def soft_reset(self):
-        """Leave the raw REPL and soft-reset: boot.py, then main.py run as on power-up."""
-        self.t.exit_raw_repl()
-        self.t.serial.write(b"\x04")
+        """Resume the node: stop what the link started (Ctrl-C, which also ends a raw paste
+        cut off midway), leave the raw REPL (Ctrl-B) and soft-reset (Ctrl-D): boot.py, then
+        main.py run as on power-up."""
+        self.resumed = True
+        ser = self.t.serial
+        for b in (b"\r\x03", b"\r\x02", b"\x04"):
+            ser.write(b)
+            ser.flush()
+            time.sleep(0.05)
+        self.t.in_raw_repl = False
 
     def read_console(self, timeout):
         """What the node printed within timeout seconds."""
-        import time
         ser = self.t.serial
         old, ser.timeout = ser.timeout, 0.1
         out = b""
@@ -158,10 +215,17 @@ class Link:
         return out
 
     def close(self):
+        """Resume the node (unless it already was) and let go of the port."""
         try:
-            self.t.close()
-        except OSError:
-            pass
+            if not self.resumed:
+                self.soft_reset()
+        except (OSError, serial.SerialException):
+            pass  # the cable is gone: the node resumes on its own power-up
+        finally:
+            try:
+                self.t.close()
+            except OSError:
+                pass
 
     def __enter__(self):
         return self

@@ -12,7 +12,7 @@ import json
 import sys
 from pathlib import Path
 
-from . import inventory, paths
+from . import inventory, paths, ports
 from .inventory import InventoryError, read_secrets  # noqa: F401  (the API fleet and tests use)
 
 
@@ -49,7 +49,7 @@ def add_arguments(p):
     p.add_argument("--types", help="node types JSON (sensors, spots, lanes, intervals per kind of node)")
     p.add_argument("--secrets", help="secrets JSON (Wi-Fi, MQTT credentials, CA)")
     p.add_argument("--device", help="the device_id to provision (default: check every row)")
-    p.add_argument("--port", help="serial port of the node to write the config to")
+    ports.add(p, "serial port of the node to write the config to", auto=False)
     p.add_argument("--out", help="also write <device_id>.json configs into this directory")
 
 

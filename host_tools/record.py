@@ -9,9 +9,11 @@ which `replay` reads (host_tools/recordings/node.py). The node is soft-reset
 afterwards, so it resumes its normal work.
 """
 import json
+import time
 
-from . import paths
+from . import paths, ports
 from .link import Link, LinkError
+from .progress import Progress
 
 FORMAT = "smartnode-rec"
 SECTIONS = ("air", "parking", "traffic")
@@ -47,6 +49,8 @@ def record(port, seconds, out):
         link.exec(CAPTURE)
         lines = []
         pending = bytearray()
+        start = time.monotonic()
+        bar = Progress(int(seconds) or 1, "record")
 
         def consume(b):
             pending.extend(b)
@@ -54,8 +58,10 @@ def record(port, seconds, out):
                 i = pending.index(b"\n")
                 lines.append(bytes(pending[:i]).decode().strip())
                 del pending[:i + 1]
+                bar.advance(min(int(time.monotonic() - start), bar.total) - bar.done, "%d s" % bar.done)
         link.t.exec_raw_no_follow("_record(%r)" % float(seconds))
-        _, err = link.t.follow(timeout=max(10, seconds + 10), data_consumer=consume)
+        with bar:
+            _, err = link.t.follow(timeout=max(10, seconds + 10), data_consumer=consume)
         if err:
             raise LinkError("the node could not record:\n%s" % err.decode().strip())
         link.soft_reset()
@@ -77,12 +83,13 @@ def record(port, seconds, out):
 
 
 def add_arguments(p):
-    p.add_argument("--port", required=True, help="serial port of the node")
+    ports.add(p)
     p.add_argument("--seconds", type=float, default=60, help="how long to record")
     p.add_argument("--out", required=True, help="recording file to write (JSON lines)")
 
 
 def main(args):
+    args.port = ports.resolve(args.port, "record")
     try:
         f = open(args.out, "w")  # before the node is stopped: a bad path costs nothing
     except OSError as e:

@@ -12,6 +12,7 @@ import select
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -20,7 +21,7 @@ import tty
 from . import mp, paths
 
 DEVICE_SIDE = paths.ROOT / "host_tools" / "vboard_device.py"
-RC_FRIENDLY, RC_RAW = 8, 9
+RC_FRIENDLY, RC_RAW, RC_HARD = 8, 9, 10  # as in vboard_device.py
 
 
 class VirtualBoard:
@@ -110,7 +111,7 @@ class VirtualBoard:
         rc = proc.wait()
         if self._stop.is_set():
             return
-        if rc not in (RC_FRIENDLY, RC_RAW):
+        if rc not in (RC_FRIENDLY, RC_RAW, RC_HARD):
             # The VM died: a real board's watchdog or brown-out would reset it.
             self._to_pty(b"\r\nvboard: the VM exited (%d); resetting\r\n" % rc)
             time.sleep(0.5)
@@ -145,14 +146,24 @@ def add_arguments(p):
                    help="flash block device class on the device's import path (default: the NOR-flash emulator on the image)")
     p.add_argument("--uart", action="append", default=[], metavar="NAME=FILE",
                    help="a capture the board replays on UART NAME (default pm=<bundled SDS011 capture>)")
+    p.add_argument("--link", metavar="PATH",
+                   help="also make PATH a symlink to the port, for `-p PATH` (removed when the board stops)")
 
 
 def main(args):
     uarts = dict(u.split("=", 1) for u in args.uart) or None
     with VirtualBoard(image=args.image, uarts=uarts, blockdev=args.blockdev) as vb:
+        if args.link:
+            if os.path.islink(args.link):
+                os.remove(args.link)  # a board stopped without clean-up left it
+            os.symlink(vb.device, args.link)
         print(vb.device, flush=True)
+        signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))  # `kill %1` stops it cleanly too
         try:
             while True:
                 time.sleep(1)
         except KeyboardInterrupt:
             pass
+        finally:
+            if args.link and os.path.islink(args.link):
+                os.remove(args.link)

@@ -19,6 +19,8 @@ import vfs
 
 RC_FRIENDLY = 8
 RC_RAW = 9
+RC_HARD = 10  # machine.reset(): the host powers the board on again
+KBD_INTERRUPT = b"Traceback (most recent call last):\r\nKeyboardInterrupt: \r\n"
 BANNER = b"MicroPython v1.25.0 on 2025-04-15; vboard (unix port) with LittleFS\r\nType \"help()\" for more information.\r\n"
 RAW_BANNER = b"raw REPL; CTRL-B to exit\r\n"
 PASTE_WINDOW = 512
@@ -96,6 +98,29 @@ def getc():
     return b[0]
 
 
+class HardReset(BaseException):
+    pass
+
+
+class Machine:
+    """The unix port's machine module, with reset() as on a chip: the board restarts
+    (boot.py, main.py), as `mpremote reset` expects."""
+
+    def __init__(self, mod):
+        self._mod = mod
+
+    def __getattr__(self, name):
+        return getattr(self._mod, name)
+
+    @staticmethod
+    def reset():
+        raise HardReset()
+
+    @staticmethod
+    def soft_reset():
+        raise SystemExit()
+
+
 def run(code):
     """Execute code in the REPL's globals; -> error text (bytes), empty if none."""
     state.write(b"B")
@@ -103,6 +128,9 @@ def run(code):
         exec(code, user)
         err = b""
     except BaseException as e:  # KeyboardInterrupt included: back to the REPL
+        if isinstance(e, HardReset):
+            w(b"\r\n")
+            sys.exit(RC_HARD)
         if isinstance(e, SystemExit):
             soft_reboot(RC_FRIENDLY)
         s = io.StringIO()
@@ -129,11 +157,15 @@ def soft_reboot(rc):
 
 
 def raw_paste():
+    """The pasted code, or None if Ctrl-C ended the paste (as a chip's stdin reader does)."""
     w(b"R\x01" + struct.pack("<H", PASTE_WINDOW))
     code = bytearray()
     got = 0
     while True:
         c = getc()
+        if c == 3:
+            w(b"\x04")
+            return None
         if c == 4:
             break
         code.append(c)
@@ -168,7 +200,8 @@ def raw_repl():
             line = bytearray()
         elif c == 5 and not line:
             if getc() == 0x41 and getc() == 1:
-                err = run(raw_paste())
+                code = raw_paste()
+                err = KBD_INTERRUPT if code is None else run(code)
                 w(b"\x04" + err + b"\x04>")
             else:
                 w(b"R\x00")
@@ -221,6 +254,8 @@ def friendly_repl():
 
 
 def main():
+    import machine
+    sys.modules["machine"] = Machine(machine)
     image, mode = sys.argv[1], sys.argv[2]
     mount(image, sys.argv[3] if len(sys.argv) > 3 and sys.argv[3] else None,
           sys.argv[4] if len(sys.argv) > 4 else None)

@@ -1,6 +1,7 @@
 """`make demo`'s job: a virtual node on a real recording, messages shown as the broker gets
 them; during the broker outage readings wait in the node's flash log and all arrive after."""
 import json
+import re
 import subprocess
 import sys
 
@@ -31,3 +32,16 @@ def test_demo_shows_every_reading_arriving_including_those_made_while_the_broker
     assert sorted(set(seqs)) == list(range(1, max(seqs) + 1)), seqs
     assert len(air_after_outage) >= 3, out  # what waited in the log, then the live readings
     assert down < up
+    # It ends with a summary that says the same.
+    summary = re.match(r"demo: summary: (\d+) messages, (\d+) readings \(seq 1\.\.(\d+)\), none missing; "
+                       r"broker outage of 5 s survived: (\d+) readings waited in the flash log$", lines[-1])
+    assert summary, lines[-1]
+    messages, readings, last, waited = map(int, summary.groups())
+    assert messages == len(shown) and readings == last == max(seqs) and waited >= 1
+
+
+def test_the_outage_also_happens_when_the_demo_runs_until_ctrl_c():
+    from host_tools import demo
+    assert demo.schedule(60, 15) == (20, 35)
+    assert demo.schedule(0, 15) == (demo.UNTIL_CTRL_C_OUTAGE_AT, demo.UNTIL_CTRL_C_OUTAGE_AT + 15)
+    assert demo.schedule(0, 0) == (None, None)

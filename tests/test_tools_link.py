@@ -30,7 +30,7 @@ def test_a_board_without_micropython_is_recognised():
     master, slave = os.openpty()  # a port whose device never answers the REPL
     tty.setraw(slave)
     try:
-        with pytest.raises(LinkError, match="does not answer like MicroPython: put MicroPython on it"):
+        with pytest.raises(LinkError, match="nothing answers on .*is MicroPython on it"):
             Link(os.ttyname(slave))
     finally:
         os.close(master)

@@ -80,3 +80,19 @@ def test_the_filesystem_lives_on_emulated_nor_flash_and_survives_a_restart(tmp_p
     # A new virtual board on the same image: another VM, the same flash.
     with VirtualBoard(image=str(image)) as vb:
         assert mpremote(vb.device, "exec", "print(open('/x').read() == 'on flash ' * 2000)").stdout.strip() == "True"
+
+
+def test_link_gives_the_port_a_fixed_name_that_goes_with_the_board(tmp_path):
+    import os
+    import signal
+    link = tmp_path / "vboard.tty"
+    proc = subprocess.Popen([sys.executable, "-m", "host_tools", "vboard", "--link", str(link)], cwd=ROOT,
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        device = proc.stdout.readline().strip()
+        assert os.path.realpath(link) == os.path.realpath(device)
+        assert mpremote(str(link), "exec", "print(6 * 7)").stdout.strip() == "42"
+    finally:
+        proc.send_signal(signal.SIGTERM)  # as `kill %1` from the shell that started it
+        assert proc.wait(10) == 0
+    assert not os.path.lexists(link)

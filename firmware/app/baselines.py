@@ -7,6 +7,7 @@
 # The shell (board) decides where the file lives; pipelines only see this object.
 import json
 import os
+from app.console import say
 
 
 class BaselineStore:
@@ -22,9 +23,9 @@ class BaselineStore:
                 raise ValueError("not an object")
             self.values = data
         except OSError:
-            print("baselines: no %s: spots and lanes stay unknown until calibrated" % path)
+            say("baselines: no %s: spots and lanes stay unknown until calibrated" % path)
         except Exception as e:  # a torn or garbled file is no baseline, never a crash
-            print("baselines: %s unreadable (%r): spots and lanes stay unknown until calibrated"
+            say("baselines: %s unreadable (%r): spots and lanes stay unknown until calibrated"
                   % (path, e))
 
     def get(self, name, axes):
@@ -34,7 +35,7 @@ class BaselineStore:
                 isinstance(x, (int, float)) for x in v):
             return v
         if v is not None:
-            print("baselines: %s in %s is not %d numbers: ignored" % (name, self.path, axes))
+            say("baselines: %s in %s is not %d numbers: ignored" % (name, self.path, axes))
         return None
 
     def put(self, name, values):
@@ -48,7 +49,7 @@ class BaselineStore:
             os.rename(tmp, self.path)
         except OSError as e:
             self.last_error = "baselines: %r" % (e,)
-            print(self.last_error)
+            say(self.last_error)
             return False
         self.writes += 1
         return True

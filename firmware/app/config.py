@@ -2,6 +2,8 @@
 # config that loaded cleanly (<path>.last), to run on when the file goes bad.
 import json
 
+from app.console import say
+
 DEFAULTS = {
     "device_id": "node-1",
     "apikey": "smartnode",
@@ -71,7 +73,7 @@ def _valid(path, schema, cfg):
         if schema.validate(cfg):
             raise ConfigError("%s: %s" % (path, "; ".join("%s: %s" % fe for fe in errors)))
         for fe in errors:
-            print("config: %s: %s - ignored, the default applies" % fe)
+            say("config: %s: %s - ignored, the default applies" % fe)
     return cfg
 
 
@@ -155,5 +157,5 @@ def fallback(path, err):
     except (OSError, ConfigError):
         raise ConfigError("%s; no last good config (%s) to run on either: the node stays at the "
                           "REPL; %s" % (err, last, PROVISION))
-    print("config: %s - running on the last good config (%s); %s" % (err, last, PROVISION))
+    say("config: %s - running on the last good config (%s); %s" % (err, last, PROVISION))
     return cfg

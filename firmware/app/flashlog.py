@@ -19,6 +19,7 @@
 # one header per sector, walks back from the newest, and scans the head
 # sector's records only: the work is bounded by the number of sectors.
 import struct
+from app.console import say
 
 try:
     from binascii import crc32
@@ -355,13 +356,13 @@ def open_log(board, cfg):
         log.mode = mode
     except Exception as e:  # no usable flash: keep the node running, loudly
         from app.memlog import MemLog
-        print("log: NO FLASH LOG (%r): readings are kept in RAM only and lost on power loss" % (e,))
+        say("log: NO FLASH LOG (%r): readings are kept in RAM only and lost on power loss" % (e,))
         log = MemLog()
         log.mode = "ram"
         return log
     if mode == "file":
-        print("log: no 'smartlog' partition: LOWER-ENDURANCE file mode on the filesystem;"
+        say("log: no 'smartlog' partition: LOWER-ENDURANCE file mode on the filesystem;"
               " flash the partition table (host_tools flash) to fix")
-    print("log:", mode, "%d sectors, %d pending, %d dropped, next seq %d"
+    say("log:", mode, "%d sectors, %d pending, %d dropped, next seq %d"
           % (log.n, log.pending, log.dropped, log.next_seq))
     return log

@@ -10,6 +10,8 @@
 # board.json, or a deploy (boot.py removes the file when it swaps in a version).
 import time
 
+from app.console import say
+
 BOOTS = "boots"
 LAST_ERROR = "lasterror"
 RESETS = 3  # resets in a row, each before `stable` seconds of running, then safe mode
@@ -123,13 +125,13 @@ def relax(board):
 def safe_mode(resets, cause, config_path="config.json", board_path="board.json"):
     """Stay at the REPL; say why on the console and, once, to the platform."""
     err = last_error()
-    print("safe mode: %d resets in a row soon after boot (last: %s%s); the node waits at the "
+    say("safe mode: %d resets in a row soon after boot (last: %s%s); the node waits at the "
           "REPL. Deploy a fix (smartnode deploy) or correct the config (smartnode provision): "
           "either ends safe mode at the next reset." % (resets, cause, ", " + err if err else ""))
     try:
         _announce(resets, cause, err, config_path, board_path)
     except Exception as e:  # the broker, or the very code that crashed: the REPL stays
-        print("safe mode: not reported to the broker:", repr(e))
+        say("safe mode: not reported to the broker:", repr(e))
 
 
 def _announce(resets, cause, err, config_path, board_path):
@@ -155,4 +157,4 @@ def _announce(resets, cause, err, config_path, board_path):
          "firmwareVersion": app.VERSION}), qos=1)
     s.poll(1000)  # the PUBACK
     s.disconnect()
-    print("safe mode: reported to the broker")
+    say("safe mode: reported to the broker")

@@ -13,6 +13,7 @@ from app import fiware
 from app.backoff import Backoff
 from app.commands import Deferred
 from app.config import load_schema, release_schema
+from app.console import say
 from app.mqtt import Session, resolver, tls_context
 
 MAX_ANSWERS = 32
@@ -95,7 +96,7 @@ class Link:
 
     def _fail(self, e, now):
         self.last_error = "%s: %r" % (type(e).__name__, e.args[0] if e.args else "")
-        print("uplink:", self.last_error)
+        say("uplink:", self.last_error)
         hosts = brokers(self.cfg["broker"])
         resolver().failed(hosts[self.broker_index % len(hosts)][0])  # looked up afresh next time
         hosts = len(hosts)
@@ -121,7 +122,7 @@ class Link:
             try:
                 good = self.store.rollback()
             except (OSError, ValueError) as e:  # no readable last known good on flash
-                print("config: rollback:", repr(e))
+                say("config: rollback:", repr(e))
         self.trial = None
         if good is None:
             return

@@ -18,6 +18,7 @@ import struct
 import time
 
 from umqtt.simple import MQTTClient, MQTTException
+from app.console import say
 
 HEAD_ROOM = 5  # fixed header: type byte + up to 4 remaining-length bytes
 PHASES = (None, "TCP", "TLS handshake/CONNECT", "CONNACK")
@@ -50,7 +51,7 @@ def tls_context(broker, read_file=None):
     read_file = read_file or _read
     ctx = tls.SSLContext(tls.PROTOCOL_TLS_CLIENT)  # verify_mode CERT_REQUIRED
     if broker.get("tls_insecure_skip_verify") is True:
-        print("mqtt: WARNING: TLS certificate verification is OFF (tls_insecure_skip_verify)")
+        say("mqtt: WARNING: TLS certificate verification is OFF (tls_insecure_skip_verify)")
         ctx.verify_mode = tls.CERT_NONE
     else:
         ca = broker.get("ca")

@@ -13,9 +13,11 @@ RECORD_MAX = 512  # the largest: a health reading with an 80-character error, it
 
 
 class Node:
-    def __init__(self, cfg, board, log, on_sample=None, baselines=None):
+    def __init__(self, cfg, board, log, on_sample=None, baselines=None, on_reading=None):
         # baselines: an app.baselines.BaselineStore, or None (replays keep nothing)
+        # on_reading(key, rec, seq): after each pipeline reading is logged, rec packed (the shell's console line)
         self.cfg = cfg
+        self.on_reading = on_reading
         self.log = log
         self.unlogged = 0  # readings the log refused (reported in health)
         self.last_error = None
@@ -44,6 +46,8 @@ class Node:
     def _reading(self, kind, key, fields):
         rec = self.emit(kind, key, fields)
         self.latest = None if rec is None else bytes(rec)
+        if self.on_reading is not None and rec is not None:
+            self.on_reading(key, self.latest, self.log.next_seq - 1)
 
     def poll(self, t, ms):
         for p in self.pipelines:

@@ -18,6 +18,8 @@
 import json
 import os
 
+from app.console import say
+
 INLINE = 0xFF
 BOOK_MAX = 0xFF  # indexes 0..254
 
@@ -49,7 +51,7 @@ class AddressBook:
         except Exception as e:
             # Never reuse an index a pending record may hold: keep the file, log keys inline.
             self.last_error = "address book %s unreadable (%r): keys go inside records" % (path, e)
-            print(self.last_error)
+            say(self.last_error)
             self.path = None
             self.keys = [None] * BOOK_MAX
             return

@@ -14,9 +14,11 @@ from app.commands import Commands, ConfigStore
 from app.flashlog import open_log
 from app.health import Health
 from app.link import Link
+from app.narrator import Narrator
 from app.node import Node
 from app.timesync import TimeSync
 from app.uplink import Uplink
+from app.console import say
 
 # The running node's parts, for `host_tools inspect` after it interrupts the loop.
 STATE = {}
@@ -31,7 +33,8 @@ class Shell:
         self.log = log
         self.baselines = BaselineStore(board.baseline_file())
         record.use_book(beside(board.baseline_file(), "keys.json"))
-        self.node = Node(cfg, board, log, baselines=self.baselines)
+        self.narrator = Narrator()  # the console lines a technician follows
+        self.node = Node(cfg, board, log, baselines=self.baselines, on_reading=self.narrator.reading)
         self.clock = TimeSync(synced=board.clock_set(), boot_seq=log.next_seq)
         self.uplink = Uplink(cfg, log, clock=self.clock, window=cfg["broker"].get("window", 8))
         self.commands = Commands(cfg, self, store, apply=self.reconfigure)
@@ -56,7 +59,8 @@ class Shell:
                 p.interval = cfg["interval"]  # from the next interval on
         else:
             self.node.close(self.board.now())  # the interval in progress is reported, not lost
-            self.node = Node(cfg, self.board, self.log, baselines=self.baselines)
+            self.node = Node(cfg, self.board, self.log, baselines=self.baselines,
+                             on_reading=self.narrator.reading)
         self.health_key = fiware.key(cfg, "device", cfg["device_id"])
         h = cfg.get("health") or {}
         self.health.interval = h.get("interval", 300)
@@ -84,7 +88,7 @@ async def sense(shell, period_ms=None):
             shell.sense(board.now(), time.ticks_ms())
         except Exception as e:  # a sensor fault must not stop delivery of what is logged
             shell.link.last_error = "sense: %r" % (e,)
-            print("sense:", repr(e))
+            say("sense:", repr(e))
         shell.liveness.sense_tick(time.ticks_ms())
         await asyncio.sleep_ms(period_ms or shell.node.poll_ms)
 
@@ -104,12 +108,13 @@ async def network(shell, boot_ms):
             ms = link.step()
         except Exception as e:  # a bug in delivery must not end the node's sensing
             link.last_error = "link: %r" % (e,)
-            print("link:", repr(e))
+            say("link:", repr(e))
             ms = 1000
         shell.liveness.net_tick(time.ticks_ms())
         if first and shell.uplink.acked:
             first = False
-            print("uplink: first ack %d ms after boot" % time.ticks_diff(time.ticks_ms(), boot_ms))
+            say("uplink: first ack %d ms after boot" % time.ticks_diff(time.ticks_ms(), boot_ms))
+        shell.narrator.step(link.connected, link.last_error, shell.log.pending)
         await asyncio.sleep_ms(ms)
 
 
@@ -127,7 +132,7 @@ async def watch(shell, wdt, stable_s):
                 up = None
                 guard.stable()
         elif why != said:
-            print("watchdog: not fed:", why)
+            say("watchdog: not fed:", why)
         said = why
         await asyncio.sleep_ms(min(1000, shell.wd_timeout_ms // 4))
 
@@ -156,7 +161,7 @@ def load_config(path, store):
     except config.ConfigError as e:
         if not store.in_trial():
             return config.fallback(path, e)
-        print("config:", e, "- back to the last known good config")
+        say("config:", e, "- back to the last known good config")
         store.rollback()
         return config.load(path)
     if not store.in_trial():
@@ -183,7 +188,7 @@ def main(config_path="config.json", board_path="board.json", cause=None):
         cfg = load_config(config_path, store)
         profile = load_board(board_path)
     except config.ConfigError as e:  # no traceback: say what to do, keep the REPL for the fix
-        print("config:", e)
+        say("config:", e)
         return
     w = cfg.get("watchdog") or {}
     wdt = watchdog(w.get("timeout", 60) * 1000)  # armed before anything that could hang
@@ -193,7 +198,7 @@ def main(config_path="config.json", board_path="board.json", cause=None):
     shell = Shell(cfg, board, open_log(board, cfg.get("log") or {}), store)
     screen = start_screen(shell)
     STATE.update(cfg=cfg, shell=shell, log=shell.log, uplink=shell.uplink, display=screen)
-    print("node", cfg["device_id"], "up, interval", cfg["interval"], "s")
+    say("node", cfg["device_id"], "up, interval", cfg["interval"], "s")
 
     async def both():
         asyncio.create_task(sense(shell))

@@ -7,8 +7,9 @@ import json
 
 from app import record
 from app.display import Status, StatusDisplay
+from app.console import say
 
-VALUES = 4  # name/value pairs the display has rows for
+VALUES = 3  # name/value pairs the display has rows for (display.VALUE_ROWS)
 STATS = ("Min", "Max", "Count")  # an interval's statistics of a value: no room for them
 
 
@@ -30,7 +31,7 @@ class Screen:
     def off(self, why):
         self.on = False
         self.fault = why
-        print(why, "- the display is off; the node goes on")
+        say(why, "- the display is off; the node goes on")
 
     def fill(self):
         sh = self.shell
@@ -60,15 +61,15 @@ class Screen:
 
 
 def values(obj):
-    """A reading's JSON object -> its first VALUES numeric attributes [(name, value)], in order,
-    leaving out the <name>Min/Max/Count statistics."""
+    """A reading's JSON object -> its first VALUES numeric attributes (or a spot's status)
+    [(name, value)], in order, leaving out seq and the <name>Min/Max/Count statistics."""
     try:
         d = json.loads(obj)
     except ValueError:
         return []
     found = [(obj.find(('"%s"' % k).encode()), k, v) for k, v in d.items()
-             if isinstance(v, (int, float)) and not isinstance(v, bool)
-             and not any(k.endswith(x) for x in STATS)]
+             if k == "status" or (isinstance(v, (int, float)) and not isinstance(v, bool) and k != "seq"
+                                  and not any(k.endswith(x) for x in STATS))]
     found.sort()
     return [(k, v) for _, k, v in found[:VALUES]]
 

@@ -18,7 +18,8 @@ PROBE = r"""
 import gc, json, sys, time
 import asyncio
 boot_ms = time.ticks_ms()
-from app import run
+from app import console, run
+console.stream = sys.stderr  # the node's console lines are not figures
 from app.board import Board
 from app.commands import ConfigStore
 from app.flashlog import open_log
@@ -70,5 +71,4 @@ with Mosquitto() as broker, tempfile.TemporaryDirectory() as tmp:
                           timeout=60)
     if proc.returncode != 0 or "node.acked 0" in proc.stderr:
         sys.exit("host_node: the node did not run and publish:\n" + proc.stdout + proc.stderr)
-    # The node's own console lines (log:, uplink:) are not figures.
-    sys.stdout.write("".join(ln + "\n" for ln in proc.stdout.splitlines() if ln.startswith("node.")))
+    sys.stdout.write(proc.stdout)

@@ -6,7 +6,7 @@ from binascii import crc32
 
 from ssd1306 import SSD1306
 
-from app.display import Status, StatusDisplay
+from app.display import Status, StatusDisplay, value_row
 
 PNG = "build/status-display.png"
 
@@ -40,7 +40,7 @@ def band(panel, row):
 def sample():
     st = Status("lj-0007-lamp-post-42")
     st.wifi, st.mqtt, st.time_synced, st.backlog = True, False, True, 1234
-    st.values = [("pm25", 3.2), ("pm10", 3.94), ("rh", 0.81)]
+    st.values = [("pm25", 3.2), ("pm10", 123.94), ("relativeHumidity", 0.812)]
     st.faults = ["sds011 no data", "mqtt refused"]
     return st
 
@@ -48,14 +48,37 @@ def sample():
 def test_each_row_shows_its_field():
     panel = CapturedPanel()
     StatusDisplay(panel).render(sample())
-    assert band(panel, 0) == text_band("lj-0007-lamp-po~", 0, inverted=True)  # cut to 16 columns
+    assert band(panel, 0) == text_band("~07-lamp-post-42", 0, inverted=True)  # the id's tail: 16 columns
     assert band(panel, 1) == text_band("WiFi ok MQTT --", 1)
-    assert band(panel, 2) == text_band("time synced", 2)
-    assert band(panel, 3) == text_band("backlog 1234", 3)
-    assert band(panel, 4) == text_band("pm25 3.2 pm10 3~", 4)
-    assert band(panel, 5) == text_band("rh 0.8", 5)
+    assert band(panel, 2) == text_band("backlog 1234", 2)
+    assert band(panel, 3) == text_band("pm25 3.2 ug/m3", 3)
+    assert band(panel, 4) == text_band("pm10 123.9 ug/m3", 4)  # exactly 16: the unit stays
+    assert band(panel, 5) == text_band("RH 81.2 %", 5)  # a fraction on the wire, % on the screen
     assert band(panel, 6) == text_band("! mqtt refused", 6, inverted=True)
     assert band(panel, 7) == text_band("+1 more faults", 7)
+
+
+def test_values_drop_their_unit_then_decimals_never_a_digit():
+    assert value_row("pm10", 1234.56) == "pm10 1234.6"  # "pm10 1234.6 ug/m3" is 17 columns
+    assert value_row("averageVehicleSpeed", 112.24) == "speed 112.2 km/h"
+    assert value_row("pressure", 101325123.0) == "pres 101325123.0"
+    assert value_row("pressure", 1013251234.5) == "pres 1013251234"  # no room for the decimal
+    assert value_row("status", "occupied") == "spot occupied"
+    assert value_row("co2", 415) == "CO2 415 ppm"
+
+
+def test_an_unset_clock_is_a_fault_and_a_long_fault_goes_on_the_next_row():
+    st = Status("n1")
+    st.wifi = st.mqtt = st.time_synced = True
+    st.faults = ["uplink: OSError: 113 (host unreachable)"]
+    panel = CapturedPanel()
+    StatusDisplay(panel).render(st)
+    text = "! uplink: OSError: 113 (host unreachable)"
+    assert band(panel, 6) == text_band(text[:16], 6, inverted=True)
+    assert band(panel, 7) == text_band(text[16:31] + "~", 7)
+    st.time_synced, st.faults = False, []
+    StatusDisplay(panel).render(st)
+    assert band(panel, 6) == text_band("! time NOT SET", 6, inverted=True)
 
 
 def test_a_healthy_node_says_no_faults():
@@ -63,8 +86,9 @@ def test_a_healthy_node_says_no_faults():
     st.wifi = st.mqtt = st.time_synced = True
     panel = CapturedPanel()
     StatusDisplay(panel).render(st)
+    assert band(panel, 0) == text_band("n1", 0, inverted=True)
     assert band(panel, 6) == text_band("no faults", 6)
-    assert band(panel, 4) == text_band("", 4)
+    assert band(panel, 3) == text_band("", 3)
 
 
 def png(width, height, pixel):

@@ -60,9 +60,9 @@ def test_the_display_shows_the_running_node():
     assert panel.shows == 1
     assert band(panel, 0) == text_band("lj-7", 0, inverted=True)
     assert band(panel, 1) == text_band("WiFi ok MQTT --", 1)  # the host's network; no broker session yet
-    assert band(panel, 2) == text_band("time synced", 2)  # the unix port's clock is set
-    assert band(panel, 3) == text_band("backlog %d" % len(logged(shell)), 3)
-    assert band(panel, 4) == text_band("pm25 22.6 pm10 ~", 4)  # the air reading, not the health one
+    assert band(panel, 2) == text_band("backlog %d" % len(logged(shell)), 2)
+    assert band(panel, 3) == text_band("pm25 22.6 ug/m3", 3)  # the air reading, not the health one
+    assert band(panel, 4) == text_band("pm10 32.0 ug/m3", 4)
     assert band(panel, 6) == text_band("no faults", 6)
 
 
