@@ -63,7 +63,7 @@ class VirtualBoard:
             [mp.binary(), "-X", "heapsize=8M", str(DEVICE_SIDE), self.image, mode, self.simdir]
             + ([self.blockdev] if self.blockdev else []),
             stdin=self._in_r, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0,
-            env=mp.env())
+            env=dict(mp.env(), SMARTNODE_INERT_WATCHDOG="1"))
 
     def _to_pty(self, data):
         try:

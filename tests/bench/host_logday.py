@@ -94,7 +94,11 @@ def main():
             f.write(json.dumps({"config": cfg, "board": {"name": "unix-sim"}, "t0": T0,
                                 "capacity": capacity, "days_before": 15,
                                 "readings_per_day": 1732}) + "\n")
-            for ev in events:
+            for ev in events:  # times as the node takes them: whole seconds + ms
+                sec, ms = recordings.split_time(ev["t"])
+                ev = dict(ev, t=sec)
+                if ms:
+                    ev["ms"] = ms
                 f.write(json.dumps(ev, separators=(",", ":")) + "\n")
         node = str(ROOT / "tests" / "bench" / "logday_node.py")
         recs = str(Path(tmp) / "records.bin")

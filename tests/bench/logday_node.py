@@ -77,8 +77,11 @@ def day(stream, out):
         key = "smartnode/" + cfg["device_id"]
         state = (False, "ntp", "OSError: 113")  # the broker unreachable all day
 
-        def poll(t):  # as the shell does (app.run.Shell.sense)
-            node.poll(t)
+        def ms_of(t, frac=0):  # the node's millisecond tick (time.ticks_ms() wraps so)
+            return ((t - t0) * 1000 + frac) & 0x3FFFFFFF
+
+        def poll(t, frac=0):  # as the shell does (app.run.Shell.sense)
+            node.poll(t, ms_of(t, frac))
             if health.due(t, state):
                 node.emit(rec_health, key, health.reading(t, *state))
 
@@ -89,12 +92,12 @@ def day(stream, out):
             while tick <= t:
                 poll(tick)
                 tick += 1  # the shell polls at least once a second
-            node.event(t, ev)
-            poll(t)
+            node.event(t, ev, ms_of(t, ev.get("ms", 0)))
+            poll(t, ev.get("ms", 0))
         while tick < t0 + DAY:
             poll(tick)
             tick += 1
-        node.poll(t0 + DAY)  # the day's last intervals end here
+        node.poll(t0 + DAY, ms_of(t0 + DAY))  # the day's last intervals end here
         assert not node.unlogged, node.last_error
 
 
