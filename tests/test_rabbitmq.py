@@ -126,8 +126,10 @@ def test_a_device_cannot_act_for_another(rabbit):
             c.loop_stop()
             if c.socket() is not None:
                 c.socket().close()  # gone without DISCONNECT: the broker would send the will
-        time.sleep(2)
-        got = agent.take(lambda m: False, timeout=4)
+        # Until the victim, back, reports having been knocked off (then a few seconds more).
+        got = agent.take(lambda m: any(o.get("uplink") == "disconnected" for t, o in measures(m)
+                                       if t == "/k/rb-2/attrs"), timeout=40)
+        got += agent.take(lambda m: False, timeout=3)
     finally:
         victim.stop()
         agent.close()
