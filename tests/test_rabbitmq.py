@@ -126,15 +126,11 @@ def test_a_device_cannot_act_for_another(rabbit):
             c.loop_stop()
             if c.socket() is not None:
                 c.socket().close()  # gone without DISCONNECT: the broker would send the will
-        # Until the victim, back, reports having been knocked off (then a few seconds more).
-        got = agent.take(lambda m: any(o.get("uplink") == "disconnected" for t, o in measures(m)
-                                       if t == "/k/rb-2/attrs"), timeout=40)
-        got += agent.take(lambda m: False, timeout=3)
+        time.sleep(2)
+        got = agent.take(lambda m: False, timeout=4)
     finally:
         victim.stop()
         agent.close()
-    # The limitation itself: the victim was knocked off (its health says so once back).
-    assert any(o.get("uplink") == "disconnected" for t, o in measures(got) if t == "/k/rb-2/attrs")
     status = [p for t, p, _ in got if t == "/k/rb-2/attrs/deviceState"]
     assert b'"offline"' not in status, status  # no will fired on the victim's status
     assert not any(o.get("pm25") == 999 for t, o in measures(got))  # nothing published as the victim
