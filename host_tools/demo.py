@@ -4,7 +4,9 @@ shown. Midway the broker goes away for a while: the node keeps sampling into
 its flash log and delivers the backlog, oldest first, when the broker is back.
 """
 import json
+import subprocess
 import sys
+import threading
 import time
 
 from .broker import Mosquitto
@@ -16,6 +18,17 @@ def add_arguments(p):
     p.add_argument("--interval", type=int, default=5, help="the node's reporting interval in seconds")
     p.add_argument("--outage", type=float, default=15,
                    help="seconds the broker is down, starting a third of the way in (0: no outage)")
+
+
+_out = threading.Lock()
+
+
+def line(text):
+    """One whole line on stdout: the viewer's thread, the node's relay and the demo
+    itself all write here, and a line never lands inside another."""
+    with _out:
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
 
 
 def show(topic, payload):
@@ -30,11 +43,10 @@ def say(text):
     line("demo: " + text)
 
 
-def line(text):
-    # One write per line: the viewer's thread (show) and the main one (say) print at
-    # once, and print() writes the text and its newline separately.
-    sys.stdout.write(text + "\n")
-    sys.stdout.flush()
+def relay(stream):
+    """The node's own messages, line by line."""
+    for raw in stream:
+        line(raw.decode("utf-8", "replace").rstrip("\n"))
 
 
 def main(args):
@@ -51,8 +63,10 @@ def main(args):
         sub.connect("127.0.0.1", broker.port)
         sub.loop_start()
         # A short backoff cap so the node is back soon after the broker.
-        with VirtualNode(broker.port, interval=args.interval,
-                         config={"broker": {"backoff_cap": 3}}) as node:
+        node = VirtualNode(broker.port, interval=args.interval, config={"broker": {"backoff_cap": 3}})
+        node.start(stdout=subprocess.PIPE)
+        try:
+            threading.Thread(target=relay, args=(node.proc.stdout,), daemon=True).start()
             say("virtual node demo-1 replays a real SDS011 capture; a reading every %d s" % args.interval)
             t0 = time.monotonic()
             down_at = args.seconds / 3 if args.outage and args.seconds else None
@@ -74,5 +88,7 @@ def main(args):
                     time.sleep(0.2)
             except KeyboardInterrupt:
                 pass
+        finally:
+            node.__exit__(None, None, None)  # stopped, its directory removed
         sub.loop_stop()
         sub.disconnect()
