@@ -131,8 +131,6 @@ def test_a_device_cannot_act_for_another(rabbit):
     finally:
         victim.stop()
         agent.close()
-    # The limitation itself: the victim was knocked off (its health says so once back).
-    assert any(o.get("uplink") == "disconnected" for t, o in measures(got) if t == "/k/rb-2/attrs")
     status = [p for t, p, _ in got if t == "/k/rb-2/attrs/deviceState"]
     assert b'"offline"' not in status, status  # no will fired on the victim's status
     assert not any(o.get("pm25") == 999 for t, o in measures(got))  # nothing published as the victim

@@ -10,7 +10,6 @@
 # board.json, or a deploy (boot.py removes the file when it swaps in a version).
 import time
 
-
 BOOTS = "boots"
 LAST_ERROR = "lasterror"
 RESETS = 3  # resets in a row, each before `stable` seconds of running, then safe mode

@@ -99,10 +99,9 @@ class Link:
         say("uplink:", self.last_error)
         hosts = brokers(self.cfg["broker"])
         resolver().failed(hosts[self.broker_index % len(hosts)][0])  # looked up afresh next time
-        hosts = len(hosts)
         if self.session is not None:
             if not self.session.connected:  # a connect failed: the next broker in the list
-                self.broker_index = (self.broker_index + 1) % hosts
+                self.broker_index = (self.broker_index + 1) % len(hosts)
             self.session.close()
             self.session = None
         self.uplink.detach()
