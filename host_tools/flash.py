@@ -81,6 +81,11 @@ def explain(port, output):
     if "Failed to connect" in output or "No serial data received" in output or "Wrong boot mode" in output:
         return ("no ESP32 bootloader answered on %s: hold the BOOT button, press and release EN/RST, "
                 "release BOOT, and run flash again" % port)
+    rev = re.search(r"requires chip revision (.+?) \(this chip is revision (.+?)\)", output)
+    if rev:
+        return ("the chip on %s is revision %s; this MicroPython build requires revision %s: use a board "
+                "with a matching chip (MicroPython 1.25's ESP32_GENERIC_C3 needs an ESP32-C3 v0.3 or later)"
+                % (port, rev.group(2), rev.group(1)))
     fatal = re.findall(r"(?:A fatal error occurred|Error): *(.+)", output)
     lines = [ln for ln in output.strip().splitlines() if ln.strip()]
     return "esptool failed on %s: %s" % (port, fatal[-1] if fatal else lines[-1] if lines else "no output")

@@ -42,7 +42,8 @@ ATTRIBUTES = {
     "device": [  # app/rec_health.py, and the status topic (app/fiware.py status_topic)
         ("deviceState", "Text", None), ("dateLastValueReported", "DateTime", None),
         ("uplink", "Text", None), ("uptime", "Number", "SEC"), ("freeHeap", "Number", "AD"),
-        ("backlog", "Number", None), ("dropped", "Number", None), ("resetCause", "Text", None),
+        ("backlog", "Number", None), ("backlogDays", "Number", "DAY"), ("logUsed", "Number", "P1"),
+        ("logNearlyFull", "Boolean", None), ("dropped", "Number", None), ("resetCause", "Text", None),
         ("firmwareVersion", "Text", None), ("timeSync", "Text", None), ("rssi", "Number", "2N"),
         ("lastError", "Text", None),
         ("safeMode", "Boolean", None), ("resets", "Number", None)] + UPLINK,  # app/guard.py safe_mode

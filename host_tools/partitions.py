@@ -30,16 +30,31 @@ TYPES = {"app": APP, "data": DATA}
 LOG_LABEL = "smartlog"
 K = 1024
 M = 1024 * 1024
-# flash size (MiB) -> (app partition size, log partition size); the filesystem gets the rest.
-SIZES = {4: (0x1F0000, 512 * K), 8: (0x300000, 1 * M), 16: (0x300000, 2 * M), 32: (0x300000, 4 * M)}
+BLOCK = 4096  # LittleFS block on the ESP32 port = flash sector = a log sector
+# flash size (MiB) -> app partition size (MicroPython's own: 0x1F0000 on 4 MB).
+APP_SIZES = {4: 0x1F0000, 8: 0x300000, 16: 0x300000, 32: 0x300000}
+
+# The filesystem ("vfs", LittleFS) gets what it needs; the log gets the rest of the flash.
+# It needs, in 4 KiB blocks:
+BUNDLE_BLOCKS = 77  # one application bundle from `smartnode build` when this was sized
+                    # (2026-11-29): 62 .mpy files, and LittleFS gives each file its own
+                    # blocks; tests/test_partitions.py measures it again
+BUNDLES = 2  # the running version and a staged update (host_tools/deploy.py)
+FILES_BLOCKS = 12  # boot.py, main.py, board.json, config.json and its .last/.good copies,
+                   # baselines.json, keys.json, TLS ca/cert/key, one temp file of a rewrite
+SPARE = 0.10  # free: half for the bundle's growth (a table that changes costs a reflash and
+              # the log), half that LittleFS always keeps for copy-on-write and wear levelling
+FS_MIN_FREE = 0.05
+FS_BLOCKS = -(-(BUNDLES * BUNDLE_BLOCKS + FILES_BLOCKS) * 100 // int(100 - 100 * SPARE))
 
 
 def layout(flash_mb):
     """-> [(label, type name, subtype name, offset, size)] for a flash of flash_mb MiB."""
-    if flash_mb not in SIZES:
+    if flash_mb not in APP_SIZES:
         raise ValueError("no partition layout for %r MiB flash (have %s)"
-                         % (flash_mb, ", ".join(str(s) for s in sorted(SIZES))))
-    app, log = SIZES[flash_mb]
+                         % (flash_mb, ", ".join(str(s) for s in sorted(APP_SIZES))))
+    app = APP_SIZES[flash_mb]
+    log = flash_mb * M - 0x10000 - app - FS_BLOCKS * BLOCK
     parts = [("nvs", "data", "nvs", 0x9000, 0x6000),
              ("phy_init", "data", "phy", 0xF000, 0x1000),
              ("factory", "app", "factory", 0x10000, app)]

@@ -63,7 +63,7 @@ def test_layout_fits_the_flash_and_keeps_micropython_partitions(mb):
     assert end == mb * 1024 * 1024
     log = by["smartlog"]
     assert log[1] == 1 and log[4] >= 512 * 1024
-    assert by["vfs"][2] == 0x81 and by["vfs"][4] >= 1024 * 1024
+    assert by["vfs"][2] == 0x81 and by["vfs"][4] >= 2 * partitions.BUNDLE_BLOCKS * 4096  # two bundles
     assert partitions.has_log_partition(partitions.table_bin(mb))
 
 
@@ -74,3 +74,30 @@ def test_corrupt_tables_and_unknown_sizes_are_refused():
         partitions.parse_bin(bytes(blob))
     with pytest.raises(ValueError, match="MiB"):
         partitions.table_csv(3)
+
+
+def test_the_filesystem_keeps_room_for_two_bundles_and_the_log_gets_the_rest(tmp_path):
+    """The bundle `smartnode build` makes, copied twice onto MicroPython's own LittleFS
+    (as deploy stages an update), and the node's files leave LittleFS its free minimum
+    in what partitions.py reserves; the log partition is the rest of the flash."""
+    import json
+    import subprocess
+    from host_tools import build, mp, paths
+    build.build("esp32-devkitc", tmp_path / "bundle")
+    out = mp.run(["-X", "heapsize=16M", str(paths.ROOT / "tests" / "lfs_bundle.py"),
+                  str(tmp_path / "bundle")], capture_output=True, text=True, check=True).stdout
+    blocks = json.loads(out)
+    per_bundle = blocks["next"] - blocks["cur"]
+    fs = partitions.FS_BLOCKS
+    need = blocks["next"] - blocks["empty"] + partitions.FILES_BLOCKS
+    assert need <= fs * (1 - partitions.FS_MIN_FREE), (
+        "the bundle now takes %d LittleFS blocks: two of them and the node's files leave less than "
+        "%d%% of the %d-block filesystem free. Raise BUNDLE_BLOCKS in host_tools/partitions.py "
+        "(the log partition shrinks) and the README's table" % (per_bundle, 100 * partitions.FS_MIN_FREE, fs))
+    assert fs * (1 - partitions.SPARE) >= partitions.BUNDLES * partitions.BUNDLE_BLOCKS + partitions.FILES_BLOCKS
+    for mb in (4, 8, 16, 32):
+        by = {p[0]: p for p in partitions.layout(mb)}
+        assert by["vfs"][4] == fs * 4096
+        assert by["smartlog"][3] + by["smartlog"][4] == by["vfs"][3]
+        assert by["vfs"][3] + by["vfs"][4] == mb * 1024 * 1024
+        assert by["smartlog"][4] % 4096 == 0 and by["smartlog"][4] >= 1280 * 1024

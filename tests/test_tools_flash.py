@@ -8,7 +8,10 @@ up to the stock partition table at 0x8000, 0xFF up to the app at 0x10000).
 esptool then checks them (image-info), merges what `flash` writes (merge-bin:
 the flash exactly as the board would get it) and parses `flash`'s write-flash
 command line against a serial port nobody answers on (a pty), where it stops
-at connect, past every argument, overlap and file check.
+at connect, past every argument, overlap and file check. Whole flashes go
+through the real esptool (stub upload, erase, compressed writes, MD5 checks)
+into tests/esprom.py, an ESP32 serial bootloader emulated behind a pty, so the
+tests see what lands in the flash and in which order.
 """
 import functools
 import hashlib
@@ -26,6 +29,7 @@ from esptool.bin_image import (ELFSection, ESP32C3FirmwareImage, ESP32FirmwareIm
 
 from host_tools import boards, flash, partitions
 from host_tools.vboard import VirtualBoard
+from tests.esprom import Esp32Rom
 
 BOARDS = ["esp32-devkitc", "esp32-s3-devkitc", "esp32-c3-devkitm", "heltec-wifi-lora-32-v2"]
 # MicroPython's ports/esp32/boards/*/board.json "flash_offset": where the download goes
@@ -58,20 +62,30 @@ def stock_table(mb):
     return out + b"\xff" * (0xC00 - len(out))
 
 
-def esp_image(chip, addrs, sizes, seed, text=b""):
+# machine code and constants compress to about 60 % (like MicroPython's app): 6 random bits a byte
+CODE_LIKE = bytes(b & 0x3F for b in range(256))
+
+
+# chip revisions an ESP-IDF 5.2 build accepts (min_rev, min_rev_full, max_rev_full); MicroPython
+# 1.25's ESP32_GENERIC_C3 sets CONFIG_ESP32C3_REV_MIN_3 (its sdkconfig.c3usb)
+REVISIONS = {"esp32": (0, 0, 399), "esp32s3": (0, 0, 99), "esp32c3": (3, 3, 199)}
+
+
+def esp_image(chip, addrs, sizes, seed, text=b"", revisions=None):
     rnd = random.Random(seed)
     img = IMAGE[chip]()
     img.flash_mode, img.flash_size_freq, img.entrypoint = 2, 0x20, addrs[-1]  # DIO, 4 MB, 40 MHz
-    img.segments = [ELFSection(b".s%d" % i, a, (text if i == 0 else b"") + rnd.randbytes(n), 0)
+    img.min_rev, img.min_rev_full, img.max_rev_full = revisions or REVISIONS[chip]
+    img.segments = [ELFSection(b".s%d" % i, a, (text if i == 0 else b"") + rnd.randbytes(n).translate(CODE_LIKE), 0)
                     for i, (a, n) in enumerate(zip(addrs, sizes))]
     return img.save(None)
 
 
 @functools.lru_cache(maxsize=None)
-def micropython_image(chip, machine, table_mb=4, app_bytes=None):
+def micropython_image(chip, machine, table_mb=4, app_bytes=None, revisions=None):
     """A MicroPython 1.25 download for `chip` as makeimg.py writes it."""
     n = app_bytes or APP_BYTES[chip]
-    boot = esp_image(chip, BOOT_SEGMENTS[chip], (0x2800, 0x3800, 0xC00), 1)
+    boot = esp_image(chip, BOOT_SEGMENTS[chip], (0x2800, 0x3800, 0xC00), 1, revisions=revisions)
     app = esp_image(chip, APP_SEGMENTS[chip], (n // 5, 0x5000, 0x14000, n - n // 5 - 0x19000), 2,
                     text=b"MicroPython v1.25.0 on 2025-04-15; " + machine.encode() + b"\0")
     start = DOWNLOAD_OFFSET[chip]
@@ -235,28 +249,61 @@ def test_an_app_too_big_for_our_app_partition_is_refused(tmp_path):
         flash.parts(p, image)
 
 
-def test_flash_runs_one_write_that_erases_inside_it_and_explains_its_own_failure(tmp_path, monkeypatch):
-    # The board's answer to flash-id is what a pty cannot give: the chip and flash size stand in for it.
+def test_an_8mb_profile_on_a_4mb_board_is_refused_before_anything_is_written(tmp_path):
     p, image = image_for("heltec-wifi-lora-32-v2", tmp_path)
-    runs, said = [], []
-    real = flash.esptool_shown
-
-    def shown(args):
-        runs.append(args)
-        return real(args[:4] + ["--connect-attempts", "1"] + args[4:])
-    monkeypatch.setattr(flash, "esptool_shown", shown)
-    with SilentPort() as port:
-        monkeypatch.setattr(flash, "detect", lambda port: ("esp32", 4))
+    before = b"\x5a" * 0x400000
+    with Esp32Rom(4, before) as rom:
         with pytest.raises(flash.FlashError, match="has 4 MB of flash, profile heltec-wifi-lora-32-v2 expects 8 MB"):
-            flash.flash(port.device, "heltec-wifi-lora-32-v2", image, say=said.append)
-        assert runs == []
-        monkeypatch.setattr(flash, "detect", lambda port: ("esp32", 8))
-        with pytest.raises(flash.FlashError, match="no ESP32 bootloader answered on %s" % port.device):
-            flash.flash(port.device, "heltec-wifi-lora-32-v2", image, baud=230400, say=said.append)
-    assert len(runs) == 1 and runs[0][runs[0].index("write-flash") + 1] == "--erase-all"
-    assert ["--baud", "230400"] == runs[0][4:6] and "8MB" in runs[0]
-    assert [a for a in runs[0] if a.startswith("0x")] == ["0x1000", "0x8000", "0x10000"]
-    assert any("erasing the whole flash first" in s for s in said)
+            flash.flash(rom.device, "heltec-wifi-lora-32-v2", image, say=lambda *a: None)
+    assert rom.did == [] and rom.flash == before
+
+
+def test_a_heltec_that_ran_stock_micropython_gets_micropython_our_table_8mb_and_a_clean_log_and_vfs(
+        tmp_path, monkeypatch):
+    # The whole path through the real esptool into an emulated ESP32 ROM with 8 MB of flash that
+    # holds a stock MicroPython (its filesystem from 0x200000 on, here all 0x00).
+    monkeypatch.setenv("SMARTNODE_CACHE", str(tmp_path / "cache"))
+    p, image = image_for("heltec-wifi-lora-32-v2", tmp_path)
+    stock = b"\xff" * 0x1000 + micropython_image("esp32", "Generic ESP32 module with ESP32")
+    said = []
+    with Esp32Rom(8, stock.ljust(0x200000, b"\xff").ljust(0x400000, b"\0")) as rom:
+        assert flash.flash(rom.device, "heltec-wifi-lora-32-v2", image, say=said.append) == "esp32"
+    assert rom.did[0] == "erase" and [d[1] for d in rom.did[1:]] == [0x1000, 0x8000, 0x10000]
+    got = bytes(rom.flash)
+    boot = LoadFirmwareImage("esp32", got[0x1000:])
+    assert boot.flash_size_freq >> 4 == 3  # 8MB
+    table = {t[0]: t for t in partitions.parse_bin(got[0x8000:0x8C00])}
+    assert table == {t[0]: t for t in partitions.parse_bin(partitions.table_bin(8))}
+    app = image.read_bytes()[0x10000 - 0x1000:]
+    assert got[0x10000:0x10000 + len(app)] == app
+    log_at = table["smartlog"][3]
+    assert got[log_at:] == b"\xff" * (len(got) - log_at)  # log and vfs empty: MicroPython formats vfs
+    assert (tmp_path / "cache" / "firmware" / "ESP32_GENERIC-20250415-v1.25.0.bin").read_bytes() == image.read_bytes()
+
+
+def test_esptools_own_refusal_inside_the_write_comes_before_its_erase(tmp_path):
+    # An image for chip revision v3.0 and later (CONFIG_ESP32_REV_MIN_3); the emulated chip is v0.0.
+    p = boards.load("esp32-devkitc")
+    image = tmp_path / flash.image_name(p)
+    image.write_bytes(micropython_image("esp32", p["micropython"]["machine"], revisions=(3, 300, 399)))
+    before = b"\x5a" * 0x400000
+    with Esp32Rom(4, before) as rom:
+        with pytest.raises(flash.FlashError, match="is revision v0.0; this MicroPython build requires revision in range v3.0"):
+            flash.flash(rom.device, "esp32-devkitc", image, say=lambda *a: None)
+    assert rom.did == [] and rom.flash == before
+
+
+def test_no_erase_keeps_a_smartnode_board_and_erases_any_other(tmp_path, monkeypatch):
+    monkeypatch.setenv("SMARTNODE_CACHE", str(tmp_path / "cache"))
+    p, image = image_for("esp32-devkitc", tmp_path, app_bytes=300_000)  # small: two writes
+    ours = bytearray(b"\x5a" * 0x400000)
+    ours[0x8000:0x8C00] = partitions.table_bin(4)
+    for board_has, kept in ((bytes(ours), True), (b"\x5a" * 0x400000, False)):
+        said = []
+        with Esp32Rom(4, board_has) as rom:
+            flash.flash(rom.device, "esp32-devkitc", image, erase=False, say=said.append)
+        assert (rom.did[0] != "erase") == kept and (rom.flash[0x300000] == 0x5A) == kept
+        assert any(("keeping config and log" if kept else "is not smartnode's") in s for s in said)
 
 
 def test_the_virtual_board_has_nothing_to_flash():

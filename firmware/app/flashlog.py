@@ -200,6 +200,14 @@ class FlashLog:
     def pending(self):
         return self.next_seq - 1 - self.acked
 
+    def used(self):
+        """Percent of the ring the undelivered readings fill: at 100 the next sector
+        opened drops the oldest of them."""
+        if self.pending <= 0:
+            return 0
+        sector = self._locate(self.acked + 1)[0]
+        return ((self.head - sector) % self.n + 1) * 100 // (self.n - 1)
+
     def append(self, payload):
         """Programs one record; once this returns, the reading survives a power cut. -> its seq."""
         n = len(payload)

@@ -1,9 +1,16 @@
 # Node health as the FIWARE `Device` entity `<id>`: a reading in the log like
 # any other (so it survives outages and arrives in order), every
-# health.interval seconds and whenever the node's state changes.
+# health.interval seconds and whenever the node's state changes.  During an
+# outage it says how old the backlog is (backlogDays), how much of the log it
+# fills (logUsed, percent) and, from NEARLY_FULL on, that the oldest readings
+# will soon be dropped (logNearlyFull).
 import gc
 
 import app
+from app import record
+
+NEARLY_FULL = 80  # percent of the log the backlog fills: health says so (logNearlyFull)
+SET_CLOCK = 1577836800  # 2020-01-01: an earlier stamp comes from an unset clock (app.timesync)
 
 
 class Health:
@@ -14,6 +21,7 @@ class Health:
         self.started = started  # Unix seconds at boot
         self._next = None
         self._state = None
+        self._oldest = []
 
     def due(self, t, state):
         """state: (connected, time-sync state, last error) -> True when a reading is due."""
@@ -27,6 +35,21 @@ class Health:
         """-> the app.rec_health fields of a reading now."""
         gc.collect()
         facts = self.board.health()
-        return (t, connected, max(0, int(t - self.started)), gc.mem_free(), self.log.pending,
-                self.log.dropped, facts.get("reset_cause", "unknown"), app.VERSION, time_state,
+        log = self.log
+        used = log.used()
+        return (t, connected, max(0, int(t - self.started)), gc.mem_free(), log.pending,
+                self.backlog_tenths(t), used, used >= NEARLY_FULL, log.dropped,
+                facts.get("reset_cause", "unknown"), app.VERSION, time_state,
                 facts.get("rssi"), last_error)
+
+    def backlog_tenths(self, t):
+        """Age of the oldest reading not yet delivered, in tenths of a day (0 if none, or
+        if it was stamped by a clock of another era: an unset clock and a set one)."""
+        oldest = self.log.read(0, self._oldest, 1, 4096)
+        if not oldest:
+            return 0
+        then = record.stamp(oldest[0][1])
+        del oldest[:]
+        if then is None or (then < SET_CLOCK) != (t < SET_CLOCK):
+            return 0
+        return max(0, int((t - then) // 8640))

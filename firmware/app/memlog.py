@@ -22,6 +22,10 @@ class MemLog:
     def pending(self):
         return len(self._recs)
 
+    def used(self):
+        """Percent of the capacity the undelivered readings fill."""
+        return len(self._recs) * 100 // self.capacity
+
     def read(self, after_seq, out, max_count, max_bytes):
         """Append (seq, payload) with seq > after_seq to out, oldest first."""
         size = 0

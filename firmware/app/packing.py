@@ -27,11 +27,42 @@ def put_time(buf, off, t):
     return off + 4
 
 
-def put_text(buf, off, s, words=()):
-    """A string: words[i] as varint i << 1 | 1, any other as its length << 1 and UTF-8."""
+WORDS_MAX = 16  # a text's varint: word i as i << 1 | 1 (i < 16), book entry j as (16 + j) << 1 | 1
+
+
+ALIGN = 300  # s: readings at whole 5 minutes (interval ends, heartbeats) get a shorter time
+
+
+def put_when(buf, off, t):
+    """Unix seconds in 3 bytes when a whole number of 5 minutes after 2000 (until 2039),
+    else in 4 (until 2034), else in 5 (big endian, the first byte's top bits tell)."""
+    s = int(t // 1) - EPOCH
+    if 0 <= s and s % ALIGN == 0 and s // ALIGN < 0x400000:
+        v = s // ALIGN
+        buf[off] = 0xC0 | v >> 16
+        buf[off + 1] = v >> 8 & 255
+        buf[off + 2] = v & 255
+        return off + 3
+    if 0 <= s < 0x40000000:
+        buf[off] = 0x80 | s >> 24
+        buf[off + 1] = s >> 16 & 255
+        buf[off + 2] = s >> 8 & 255
+        buf[off + 3] = s & 255
+        return off + 4
+    buf[off] = 0
+    struct.pack_into("<i", buf, off + 1, s)
+    return off + 5
+
+
+def put_text(buf, off, s, words=(), book=None):
+    """A string: one of `words`, else its entry in book (an app.record.AddressBook: texts
+    a node repeats, e.g. its firmware version), else its length << 1 and UTF-8."""
     for i in range(len(words)):
         if words[i] == s:
             return put_u(buf, off, i + i + 1)
+    j = book.index(s) if book is not None else None
+    if j is not None:
+        return put_u(buf, off, (WORDS_MAX + j) * 2 + 1)
     b = s.encode()
     off = put_u(buf, off, len(b) << 1)
     buf[off:off + len(b)] = b
@@ -81,10 +112,29 @@ class Reader:
         self.off += 4
         return struct.unpack_from("<i", self.rec, self.off - 4)[0] + EPOCH
 
-    def text(self, words=()):
+    def when(self):
+        """What put_when wrote."""
+        rec, off = self.rec, self.off
+        b = rec[off]
+        if b >= 0xC0:
+            self.off = off + 3
+            return ((b & 0x3F) << 16 | rec[off + 1] << 8 | rec[off + 2]) * ALIGN + EPOCH
+        if b >= 0x80:
+            self.off = off + 4
+            return ((b & 0x3F) << 24 | rec[off + 1] << 16 | rec[off + 2] << 8 | rec[off + 3]) + EPOCH
+        self.off = off + 5
+        return struct.unpack_from("<i", rec, off + 1)[0] + EPOCH
+
+    def text(self, words=(), book=None):
         n = self.u()
         if n & 1:
-            return words[n >> 1]
+            n >>= 1
+            if n < WORDS_MAX:
+                return words[n]
+            s = book.key(n - WORDS_MAX)
+            if s is None:
+                raise ValueError("no text %d in the book" % (n - WORDS_MAX))
+            return s
         n >>= 1
         self.off += n
         return bytes(self.rec[self.off - n:self.off]).decode()

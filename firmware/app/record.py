@@ -5,7 +5,7 @@
 # rec_parking, rec_lane, rec_health).  The uplink expands it into
 # '<apikey>/<device_id> {FIWARE JSON}' only when it publishes.
 #
-#   byte 0   format: KIND | version << 4 (kind 1..15); a byte >= 0x21 is the first
+#   byte 0   format: kind | (version - 1) << 4 (kind 1..15); a byte >= 0x21 is the first
 #            character of a record an older firmware wrote as '<key> {json}' text
 #   byte 1   the key's index in the address book, or 0xFF: length and the key follow
 #
@@ -21,8 +21,12 @@ import os
 INLINE = 0xFF
 BOOK_MAX = 0xFF  # indexes 0..254
 
-# format byte -> module whose expand(Reader) gives the JSON object (bytes)
-FORMATS = {0x01: "app.rec_air", 0x02: "app.rec_parking", 0x03: "app.rec_lane", 0x04: "app.rec_health"}
+# format byte -> module whose expand(Reader, version) gives the JSON object (bytes).
+# Every layout starts with the reading's time (version 1: app.packing.put_time,
+# version 2: put_when): see stamp().
+KINDS = {1: "app.rec_air", 2: "app.rec_parking", 3: "app.rec_lane", 4: "app.rec_health"}
+FORMATS = {0x01: KINDS[1], 0x02: KINDS[2], 0x03: KINDS[3], 0x04: KINDS[4],  # version 1
+           0x11: KINDS[1], 0x12: KINDS[2], 0x13: KINDS[3], 0x14: KINDS[4]}  # version 2
 
 
 class AddressBook:
@@ -129,9 +133,25 @@ def expand(rec):
             key = key.encode()
             r = Reader(rec, 2)
         mod = __import__(name, None, None, ("expand",))
-        return key + b" " + mod.expand(r)
+        return key + b" " + mod.expand(r, (rec[0] >> 4) + 1)
     except (IndexError, ValueError, KeyError, UnicodeError):
         return b""  # torn or foreign: the uplink counts it malformed
+
+
+def stamp(rec):
+    """A log record's reading time (Unix seconds), or None if it has none."""
+    from app.packing import Reader
+    try:
+        if rec[0] >= 0x21:  # text
+            from app.isotime import parse
+            i = rec.find(b'"TimeInstant":"')
+            return None if i < 0 else parse(bytes(rec[i + 15:i + 35]).decode())
+        if rec[0] not in FORMATS:
+            return None
+        r = Reader(rec, 3 + rec[2] if rec[1] == INLINE else 2)
+        return r.when() if rec[0] >= 0x10 else r.time()
+    except (IndexError, ValueError):
+        return None
 
 
 def pack(key, obj):

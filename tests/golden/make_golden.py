@@ -12,6 +12,15 @@ applied there), never from the code under test:
 
     .venv/bin/python tests/golden/make_golden.py            # all
     .venv/bin/python tests/golden/make_golden.py pems-300   # one (health: the Device readings)
+
+records-v1.jsonl holds records of the first compact layouts (version 1) with what
+that firmware published for them; it was made on main at b600d71 so:
+
+    git archive b600d71 firmware | tar -x -C /tmp/v1
+    MICROPYPATH=/tmp/v1/firmware micropython tests/golden/records_v1.py > tests/golden/records-v1.jsonl
+
+with later payload changes applied to that firmware first (so far: TrafficFlowObserved's
+dateObserved interval, main's app/rec_lane.py of 492b229, which is layout 1).
 """
 import gzip
 import subprocess

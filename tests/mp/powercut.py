@@ -1,6 +1,6 @@
 # Power-cut checks for the flash log (runs under MicroPython).
 #
-# A scenario is a list of steps: ("append", payload), ("deliver", n) (read up
+# A scenario is a list of steps: ("append", n, size, compact), ("deliver", n) (read up
 # to n pending readings and ack the last, as the uplink does after a PUBACK)
 # and ("boot",) (power cycle: a new FlashLog on the same flash). It is first
 # run without a cut, keeping the log's state after every step; then, for a cut
@@ -14,11 +14,17 @@ import gc
 import random
 from array import array
 
+from app import rec_health, rec_lane, rec_parking, record
 from app.flashlog import FlashLog
 from app.norflash import NorFlash, PowerCut
 
+T0 = 1795737600
+KINDS = (rec_parking, rec_lane, rec_health)
 
-def scenario(seed, steps, max_len=60):
+
+def scenario(seed, steps, max_len=60, update=True):
+    """Appends are compact records of the node (app.record); with update, text records
+    of max_len bytes at most (an older firmware's) until the first boot, a firmware update."""
     rnd = random.Random(seed) if hasattr(random, "Random") else None
     if rnd is None:
         random.seed(seed)
@@ -26,23 +32,38 @@ def scenario(seed, steps, max_len=60):
     out = []
     n = 0
     up = True  # the broker: outages long enough to wrap the ring
+    compact = not update
     for _ in range(steps):
         r = rnd.getrandbits(8)
         if rnd.getrandbits(4 if up else 6) == 0:
             up = not up
         if r < 160 or (not up and r < 245):
             n += 1
-            out.append(("append", n, 1 + rnd.getrandbits(8) % max_len))
+            out.append(("append", n, 1 + rnd.getrandbits(8) % max_len, compact))
         elif r < 245:
             out.append(("deliver", 1 + rnd.getrandbits(4)))
         else:
             out.append(("boot",))
+            compact = True
     return out
 
 
 def payload(step):
-    """The reading an ("append", n, size) step appends (made on demand: the heap stays small)."""
-    body = ("r%d-" % step[1]).encode()
+    """The reading an ("append", n, size, compact) step appends (made on demand: the heap
+    stays small): a compact record of the node (app.record) or text of the given size."""
+    n = step[1]
+    if step[3]:
+        k = n % 3
+        if k == 0:
+            fields = (T0 + n, "free" if n & 1 else "occupied")
+        elif k == 1:
+            fields = (T0 + 300 * n, T0 + 300 * n - 300, 1 + n % 4, n, n % 97 / 97, n % 130 or None, ())
+        else:
+            fields = (T0 + 300 * n, n & 1, n, 60000 + n, n, n % 300, n % 101, n % 101 >= 80, n // 7,
+                      "power-on", "0.2.0", "ntp", -n % 90, "link: OSError: 113" if n & 2 else None)
+        buf = bytearray(256)
+        return bytes(buf[:record.encode(buf, KINDS[k], "k/pc-%d" % k, fields)])
+    body = ("r%d-" % n).encode()
     return (body * (step[2] // len(body) + 1))[:step[2]]
 
 
@@ -102,6 +123,10 @@ def check_invariants(log, run):
     assert seqs == list(range(log.acked + 1, log.next_seq)), (seqs[:5], log.acked, log.next_seq)
     for s, p in recs:
         assert p == payload(run.attempted[s - 1]), "reading %d corrupted" % s
+        if p[0] < 0x21:  # compact: published as '<key> {...}'
+            text = record.expand(p)
+            assert text[text.find(b" ") + 1] == 123 and text[-1] == 125, text
+    assert log.used() <= 100
     assert log.pending == len(recs)
     # Every reading below the read position reached the broker or is counted as
     # dropped; only readings whose acknowledgement was never persisted may be both.

@@ -32,3 +32,14 @@ def test_cut_at_random_points_with_esp32_sized_sectors():
     ref, total = powercut.reference(steps, 4, 4096)
     assert ref[-1] > 0  # the scenario wraps the ring and drops readings
     powercut.random_ops(steps, 4, 60, 9, 4096)
+
+
+def test_cut_at_every_operation_across_a_firmware_update_of_the_record_format():
+    # Text records of the older firmware, a boot into the new one, compact records after.
+    steps = powercut.scenario(13, 120)
+    kinds = [s[3] for s in steps if s[0] == "append"]
+    assert kinds[0] is False and kinds[-1] is True
+    boot = [i for i, s in enumerate(steps) if s[0] == "boot"][0]
+    assert any(s[0] == "append" for s in steps[:boot]) and any(s[0] == "append" for s in steps[boot:])
+    powercut.every_op(steps, 4, 0.5)
+    powercut.every_op(steps, 4, 0.0, True)

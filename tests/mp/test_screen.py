@@ -2,6 +2,7 @@
 # a panel the unix board keeps in RAM; a panel that is missing or stops
 # answering switches the display off and the node goes on sensing.
 import json
+import os
 
 import asyncio
 from ssd1306 import SSD1306_I2C
@@ -19,10 +20,23 @@ CFG = {"device_id": "lj-7", "apikey": "k", "interval": 10, "broker": {"host": "1
 OLED = {"onboard": {"oled": {"bus": "framebuf", "width": 128, "height": 64}}}
 
 
+SCRATCH = "/tmp/smartnode-test-screen"
+
+
 def shell_on(profile, cfg=CFG, board_class=Board):
-    # baselines.json and keys.json (the address book) go beside the config, not into the checkout
-    board = board_class(dict(profile, uarts={"pm": {}}, baselines="/tmp/smartnode-test-screen-baselines.json"),
-                        feed=True)
+    # The node's files (baselines.json, keys.json: the log's address book) in a scratch
+    # directory, fresh each time, not in the checkout.
+    try:
+        os.mkdir(SCRATCH)
+    except OSError:
+        pass
+    with open(SCRATCH + "/baselines.json", "w") as f:
+        f.write("{}")
+    try:
+        os.remove(SCRATCH + "/keys.json")
+    except OSError:
+        pass
+    board = board_class(dict(profile, uarts={"pm": {}}, baselines=SCRATCH + "/baselines.json"), feed=True)
     return run.Shell(cfg, board, MemLog(), ConfigStore("/tmp/smartnode-test-screen.json"))
 
 
