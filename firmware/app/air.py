@@ -14,9 +14,8 @@
 #   "humid": 70  (%RH at or above which humid:pm* is flagged)
 from app import fiware, filters, rec_air
 from app.air_sources import ATTRIBUTES, PRIORITY, make_source
-from app.quality import HUMID, ORDER, Channel
+from app.quality import HUMID, ORDER, PM, Channel
 
-PM = ("pm1", "pm25", "pm10")
 
 
 class AirPipeline:

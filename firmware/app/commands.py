@@ -7,7 +7,7 @@
 # command (not JSON, not an object) is answered as command "error".
 import json
 
-from app import schema
+from app.config import load_schema, release_schema
 
 MAX_PAYLOAD = 1024
 MAX_COMMANDS = 4  # members per message
@@ -42,9 +42,11 @@ class ConfigStore:
         # infinity as `inf`, which no JSON reader takes back.
         text = json.dumps(cfg)
         try:
-            ok = json.loads(text) == cfg and not schema.validate(cfg)
+            ok = json.loads(text) == cfg and not load_schema().validate(cfg)
         except ValueError:
             ok = False
+        finally:
+            release_schema()
         if not ok:
             raise ValueError("config would not load again")
         return text
@@ -183,6 +185,12 @@ class Commands:
         return self._update(d)
 
     def _update(self, partial):
+        try:
+            return self._checked_update(load_schema(), partial)
+        finally:
+            release_schema()
+
+    def _checked_update(self, schema, partial):
         if not isinstance(partial, dict) or not partial:
             return error("config: expected a JSON object of fields")
         unknown = [k for k in partial if not schema.known(k) and k not in self.cfg]

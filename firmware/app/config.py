@@ -2,8 +2,6 @@
 # config that loaded cleanly (<path>.last), to run on when the file goes bad.
 import json
 
-from app import schema
-
 DEFAULTS = {
     "device_id": "node-1",
     "apikey": "smartnode",
@@ -19,6 +17,26 @@ class ConfigError(ValueError):
     pass
 
 
+def load_schema():
+    """The schema module, imported on demand: the node validates its config at boot
+    and on a remote `config` update, and gives the module back in between (~12 KB
+    on a 32-bit board, more than any one pipeline)."""
+    from app import schema
+
+    return schema
+
+
+def release_schema():
+    """Drop the schema module until it is needed again (see load_schema())."""
+    import sys
+
+    import app
+
+    sys.modules.pop("app.schema", None)
+    if "schema" in app.__dict__:
+        del app.schema
+
+
 def _read(path):
     """Defaults overlaid with the file; OSError if there is none; ConfigError naming every bad field."""
     with open(path) as f:
@@ -31,6 +49,14 @@ def _read(path):
         raise ConfigError("%s: not valid JSON (cut short: an object or list is not closed)" % path)
     if not isinstance(cfg, dict):
         raise ConfigError("%s: not a JSON object" % path)
+    schema = load_schema()
+    try:
+        return _valid(path, schema, cfg)
+    finally:
+        release_schema()
+
+
+def _valid(path, schema, cfg):
     cfg = schema.merged(DEFAULTS, cfg)
     errors = schema.validate(cfg)
     if errors:

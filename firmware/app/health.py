@@ -27,7 +27,8 @@ class Health:
         """state: (connected, time-sync state, last error) -> True when a reading is due."""
         if state != self._state or self._next is None or t >= self._next:
             self._state = state
-            self._next = t + self.interval
+            # At whole intervals: regular stamps, and shorter in the log (app.packing.put_when).
+            self._next = (int(t) // self.interval + 1) * self.interval
             return True
         return False
 

@@ -7,9 +7,10 @@
 import json
 import time
 
-from app import fiware, schema
+from app import fiware
 from app.backoff import Backoff
 from app.commands import Deferred
+from app.config import load_schema, release_schema
 from app.mqtt import Session, tls_context
 
 MAX_ANSWERS = 32
@@ -176,10 +177,12 @@ class Link:
             if self.trial_due is not None:  # only now: commands read with it are not lost
                 partial, self.trial_due = self.trial_due, None
                 try:  # merged now: updates answered meanwhile are kept
-                    self._start_trial(schema.merged(self.cfg, partial))
+                    self._start_trial(load_schema().merged(self.cfg, partial))
                     return 0
                 except (OSError, ValueError) as e:  # not written: the old config runs on
                     self.answers.append(("config", "ERROR config not saved: %s" % e))
+                finally:
+                    release_schema()
             if self.reboot_due:
                 s.poll(200)  # let the answer's PUBACK come back
                 s.disconnect()

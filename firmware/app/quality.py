@@ -17,6 +17,7 @@ ATTRS = {
 }
 # An interval's problems per attribute, as bits (app.rec_air logs them so).
 MISSING, RANGE, STUCK, OUTLIER, HUMID = 2, 4, 8, 16, 32
+PM = ("pm1", "pm25", "pm10")  # particulates: humidity makes optical counters overread them
 ORDER = ("pm1", "pm25", "pm10", "temperature", "relativeHumidity", "pressure", "co2")
 
 

@@ -3,9 +3,10 @@
 # Version 2 (format 0x11):
 #   when     interval end (TimeInstant and dateObserved; app.packing.put_when)
 #   u8 x 2   masks over quality.ORDER (bit i = ORDER[i]): attributes with samples this
-#            interval, attributes with problems (an attribute with neither is not published)
+#            interval, attributes with problems (an attribute with neither is not published);
+#            bit 7 of the second: HUMID for every particulate attribute with samples
 #   per attribute in either mask, in ORDER:
-#     if it has problems: u8 of MISSING RANGE STUCK OUTLIER HUMID (app.quality)
+#     if it has problems: u8 of MISSING RANGE STUCK OUTLIER (HUMID) (app.quality)
 #     if it has samples:  count << 2 | d (count 0: the previous attribute's), then
 #                         min (zigzag), max - min, sum - count * min, each / 10**d
 #                         (d: the decimal places the sensor does not resolve, up to 3)
@@ -15,10 +16,11 @@
 # expansion exactly as the pipeline computed them when it published JSON.
 from app.isotime import iso
 from app.packing import put_s, put_u, put_when
-from app.quality import ATTRS, HUMID, MISSING, ORDER, OUTLIER, RANGE, STUCK
+from app.quality import ATTRS, HUMID, MISSING, ORDER, OUTLIER, PM, RANGE, STUCK
 
 FORMAT = 0x11
 HAS = 1  # version 1
+ALL_HUMID = 0x80
 PROBLEMS = ((MISSING, "missing:"), (RANGE, "range:"), (STUCK, "stuck:"), (OUTLIER, "outlier:"))
 
 
@@ -26,19 +28,24 @@ def pack_into(buf, off, t_end, channels, flags):
     """channels: app.quality.Channel in ORDER; flags: their problem bits."""
     off = put_when(buf, off, t_end)
     sampled = problems = 0
+    humid = None  # every sampled particulate attribute humid (as the pipeline flags): one bit
+    for i in range(len(channels)):
+        if channels[i].n and channels[i].name in PM:
+            humid = flags[i] & HUMID if humid is None else humid & flags[i]
+    humid = humid or 0
     for i in range(len(channels)):
         bit = 1 << channels[i].index
         if channels[i].n:
             sampled |= bit
-        if flags[i]:
+        if flags[i] & ~humid:
             problems |= bit
     buf[off] = sampled
-    buf[off + 1] = problems
+    buf[off + 1] = problems | (ALL_HUMID if humid else 0)
     off += 2
     last_n = 0
     for i in range(len(channels)):
-        if flags[i]:
-            buf[off] = flags[i]
+        if flags[i] & ~humid:
+            buf[off] = flags[i] & ~humid
             off += 1
         ch = channels[i]
         n = ch.n
@@ -61,6 +68,8 @@ def expand(r, version=2):
     ts = iso(r.when() if version >= 2 else r.time())
     if version >= 2:
         sampled, problems = r.byte(), r.byte()
+        all_humid = problems & ALL_HUMID
+        problems &= 0x7F
         measured = sampled | problems
     else:
         measured = r.byte()
@@ -76,6 +85,8 @@ def expand(r, version=2):
         if version >= 2:
             fl = r.byte() if problems & bit else 0
             has = sampled & bit
+            if all_humid and has and name in PM:
+                fl |= HUMID
         else:
             fl = r.byte()
             has = fl & HAS

@@ -15,7 +15,6 @@ from app.flashlog import open_log
 from app.health import Health
 from app.link import Link
 from app.node import Node
-from app.screen import open_screen
 from app.timesync import TimeSync
 from app.uplink import Uplink
 
@@ -133,6 +132,16 @@ async def watch(shell, wdt, stable_s):
         await asyncio.sleep_ms(min(1000, shell.wd_timeout_ms // 4))
 
 
+def start_screen(shell):
+    """The status display, or None; its modules (~6 KB of bytecode) are imported
+    only on a board that has a panel."""
+    if not (shell.board.profile.get("onboard") or {}).get("oled"):
+        return None
+    from app.screen import open_screen
+
+    return open_screen(shell)
+
+
 def beside(path, name):
     """name in the directory of path."""
     i = path.rfind("/")
@@ -182,7 +191,7 @@ def main(config_path="config.json", board_path="board.json", cause=None):
     board = Board(profile)
     board.cause = cause
     shell = Shell(cfg, board, open_log(board, cfg.get("log") or {}), store)
-    screen = open_screen(shell)
+    screen = start_screen(shell)
     STATE.update(cfg=cfg, shell=shell, log=shell.log, uplink=shell.uplink, display=screen)
     print("node", cfg["device_id"], "up, interval", cfg["interval"], "s")
 

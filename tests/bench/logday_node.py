@@ -74,22 +74,26 @@ def day(stream, out):
                                  b'{"TimeInstant":"%s"}' % iso(t0 - before * DAY).encode()))
         node = Node(cfg, board, log)
         health = Health(cfg["health"]["interval"], board, log, t0 - before * DAY)
+        key = "smartnode/" + cfg["device_id"]
+        state = (False, "ntp", "OSError: 113")  # the broker unreachable all day
+
+        def poll(t):  # as the shell does (app.run.Shell.sense)
+            node.poll(t)
+            if health.due(t, state):
+                node.emit(rec_health, key, health.reading(t, *state))
+
         tick = t0
         for line in f:
             ev = json.loads(line)
             t = ev["t"]
             while tick <= t:
-                node.poll(tick)
-                node.emit(rec_health, "smartnode/" + cfg["device_id"],
-                          health.reading(tick, False, "ntp", "OSError: 113"))
-                tick += cfg["health"]["interval"]
+                poll(tick)
+                tick += 1  # the shell polls at least once a second
             node.event(t, ev)
-            node.poll(t)
+            poll(t)
         while tick < t0 + DAY:
-            node.poll(tick)
-            node.emit(rec_health, "smartnode/" + cfg["device_id"],
-                      health.reading(tick, False, "ntp", "OSError: 113"))
-            tick += cfg["health"]["interval"]
+            poll(tick)
+            tick += 1
         node.poll(t0 + DAY)  # the day's last intervals end here
         assert not node.unlogged, node.last_error
 
