@@ -7,7 +7,9 @@ from app import board, guard
 cause = board.reset_cause()
 resets = guard.count_boot(cause)
 if resets > guard.RESETS:
-    guard.safe_mode(resets, cause)
+    from app import safemode
+
+    safemode.enter(resets, cause)
 else:
     try:
         import app.run

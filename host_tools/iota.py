@@ -46,7 +46,7 @@ ATTRIBUTES = {
         ("logNearlyFull", "Boolean", None), ("dropped", "Number", None), ("resetCause", "Text", None),
         ("firmwareVersion", "Text", None), ("timeSync", "Text", None), ("rssi", "Number", "2N"),
         ("lastError", "Text", None),
-        ("safeMode", "Boolean", None), ("resets", "Number", None)] + UPLINK,  # app/guard.py safe_mode
+        ("safeMode", "Boolean", None), ("resets", "Number", None)] + UPLINK,  # app/safemode.py
     "air": _air() + UPLINK,  # app/rec_air.py
     "parking": [("status", "Text", None)] + UPLINK,  # app/rec_parking.py
     "traffic": [  # app/rec_lane.py; dateObserved is the interval "start/end": Text, not DateTime

@@ -12,7 +12,7 @@
 #   "filters": {"<sensor>": [{"median": 5}, ...]}  (or "filters" inside a sensor entry)
 #   "stuck": {"seconds": 10800, "samples": 10}  same value this long = stuck:<attr>
 #   "humid": 70  (%RH at or above which humid:pm* is flagged)
-from app import fiware, filters, rec_air
+from app import fiware, rec_air
 from app.air_sources import ATTRIBUTES, PRIORITY, make_source
 from app.quality import HUMID, ORDER, PM, Channel
 
@@ -91,6 +91,15 @@ class AirPipeline:
             ch.reset()
 
 
+def _filters(spec):
+    """A channel's filter chain, or None; app.filters is imported only for a node that has one."""
+    if not spec:
+        return None
+    from app import filters
+
+    return filters.build(spec)
+
+
 def build(cfg, board, emit, on_sample=None, baselines=None):
     air = cfg["air"]
     sensors = air.get("sensors", {})
@@ -108,7 +117,7 @@ def build(cfg, board, emit, on_sample=None, baselines=None):
             continue
         try:
             chain_spec = spec.get("filters", filter_cfg.get(name))
-            filters.build(chain_spec)
+            _filters(chain_spec)
         except (ValueError, TypeError, AttributeError) as e:
             problems.append("%s filters: %s" % (name, e))
             chain_spec = None
@@ -118,7 +127,7 @@ def build(cfg, board, emit, on_sample=None, baselines=None):
                 continue
             if attr in owned:
                 continue
-            ch = Channel(attr, stuck_s, stuck_n, filters.build(chain_spec))
+            ch = Channel(attr, stuck_s, stuck_n, _filters(chain_spec))
             ch.expected = True
             owned[attr] = chans[attr] = ch
         try:

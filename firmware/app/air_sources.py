@@ -2,7 +2,6 @@
 # each feeding raw integers (app.quality units) into the channels it owns.
 # A source never raises into the pipeline for a bus fault: it counts it, and
 # the silent channels are flagged `missing` when the interval closes.
-from app.duty import DutyCycle
 
 # sensor -> the attributes it measures, in the order its sample() fills them
 ATTRIBUTES = {
@@ -231,6 +230,8 @@ def make_source(name, spec, board, chans, on_sample, duty_cfg, interval):
         duty = None
         d = spec.get("duty", duty_cfg)
         if d is not None and d is not False:  # {} or true: the defaults
+            from app.duty import DutyCycle  # only for a duty-cycled sensor
+
             d = d if isinstance(d, dict) else {}
             duty = DutyCycle(d.get("period", interval), d.get("warmup", 30), d.get("sample", 10))
         return LaserSource(name, driver, chans, on_sample, duty, polled)
