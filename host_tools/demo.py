@@ -4,6 +4,9 @@ shown. Midway the broker goes away for a while: the node keeps sampling into
 its flash log and delivers the backlog, oldest first, when the broker is back.
 """
 import json
+import subprocess
+import sys
+import threading
 import time
 
 from .broker import Mosquitto
@@ -17,16 +20,33 @@ def add_arguments(p):
                    help="seconds the broker is down, starting a third of the way in (0: no outage)")
 
 
+_out = threading.Lock()
+
+
+def line(text):
+    """One whole line on stdout: the viewer's thread, the node's relay and the demo
+    itself all write here, and a line never lands inside another."""
+    with _out:
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+
+
 def show(topic, payload):
     try:
         body = json.dumps(json.loads(payload))
     except ValueError:
         body = payload.decode("utf-8", "replace")
-    print("%s  %s" % (topic, body), flush=True)
+    line("%s  %s" % (topic, body))
 
 
 def say(text):
-    print("demo: " + text, flush=True)
+    line("demo: " + text)
+
+
+def relay(stream):
+    """The node's own messages, line by line."""
+    for raw in stream:
+        line(raw.decode("utf-8", "replace").rstrip("\n"))
 
 
 def main(args):
@@ -43,8 +63,10 @@ def main(args):
         sub.connect("127.0.0.1", broker.port)
         sub.loop_start()
         # A short backoff cap so the node is back soon after the broker.
-        with VirtualNode(broker.port, interval=args.interval,
-                         config={"broker": {"backoff_cap": 3}}) as node:
+        node = VirtualNode(broker.port, interval=args.interval, config={"broker": {"backoff_cap": 3}})
+        node.start(stdout=subprocess.PIPE)
+        try:
+            threading.Thread(target=relay, args=(node.proc.stdout,), daemon=True).start()
             say("virtual node demo-1 replays a real SDS011 capture; a reading every %d s" % args.interval)
             t0 = time.monotonic()
             down_at = args.seconds / 3 if args.outage and args.seconds else None
@@ -66,5 +88,7 @@ def main(args):
                     time.sleep(0.2)
             except KeyboardInterrupt:
                 pass
+        finally:
+            node.__exit__(None, None, None)  # stopped, its directory removed
         sub.loop_stop()
         sub.disconnect()

@@ -1,10 +1,12 @@
-"""A node whose clock is not set at boot (as an ESP32 at 2000-01-01) and whose NTP
-answers only after a few tries: its early readings reach the broker with true times."""
+"""A node whose clock is not set at boot (as an ESP32 at 2000-01-01) and whose NTP server
+(a real UDP responder) answers only after a few tries: its early readings reach the broker
+with true times."""
 import json
 import os
 import subprocess
 
 from host_tools import mp, paths
+from tests.netdelay import NtpResponder
 from tests.uplinkhelp import Collector, readings
 
 NODE = r"""
@@ -19,22 +21,16 @@ LOST = 26 * 365 * 86400  # how far behind the unset clock is
 
 
 class UnsetClockBoard(Board):
-    synced = False
-    tries = 0
+    offset = -LOST
 
     def now(self):
-        return super().now() - (0 if self.synced else LOST)
+        return super().now() + self.offset
 
     def clock_set(self):
-        return self.synced
+        return self.offset == 0
 
-    def sync_time(self, server):
-        self.tries += 1
-        if self.tries < 4:
-            raise OSError("ntp: no answer")
-        before = self.now()
-        self.synced = True
-        return before, self.now()
+    def set_clock(self, unix_s, ms=0):
+        self.offset = unix_s - super().now()
 
 
 with open(sys.argv[2]) as f:
@@ -60,7 +56,9 @@ def test_readings_before_the_first_ntp_answer_get_true_times(broker, tmp_path):
                                 period_ms=100)
     cfg = {"device_id": "ts-1", "apikey": "k", "interval": 1,
            "broker": {"host": "127.0.0.1", "port": broker.port},
-           "ntp": {"retry": 1}, "air": {"sensors": {"sds011": {"uart": "pm"}}}}
+           "ntp": {"server": "127.0.0.1", "retry": 1}, "air": {"sensors": {"sds011": {"uart": "pm"}}}}
+    ntp = NtpResponder(0.05, ignore_first=3).__enter__()
+    cfg["ntp"]["port"] = ntp.port
     (tmp_path / "config.json").write_text(json.dumps(cfg))
     (tmp_path / "board.json").write_text(json.dumps(board))
     (tmp_path / "node.py").write_text(NODE)
@@ -76,6 +74,8 @@ def test_readings_before_the_first_ntp_answer_get_true_times(broker, tmp_path):
         proc.terminate()
         proc.wait()
         col.close()
+        ntp.__exit__(None, None, None)
+    assert ntp.requests >= 4  # three went unanswered
     objs = [o for t, o in readings(msgs)]
     health = [o for t, o in readings(msgs) if t == "/json/k/ts-1/attrs"]
     # The boot health reading was taken before NTP answered, and still carries a true time.

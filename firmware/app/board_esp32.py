@@ -132,14 +132,13 @@ class Board:
     def clock_set(self):
         return time.gmtime(time.time())[0] >= 2020
 
-    def sync_time(self, server):
-        """NTP (1 s timeout) -> (local seconds before, true seconds after) or None."""
-        import ntptime
+    NTP_SERVER = "pool.ntp.org"
 
-        ntptime.host = server
-        before = self.now()
-        ntptime.settime()
-        return before, self.now()
+    def set_clock(self, unix_s, ms=0):
+        """Set the RTC to a time the link learnt by NTP (app.ntp), in whole integers."""
+        tm = time.gmtime(unix_s - _EPOCH)
+        # (year, month, day, weekday, hours, minutes, seconds, microseconds), as ntptime sets it
+        machine.RTC().datetime((tm[0], tm[1], tm[2], tm[6] + 1, tm[3], tm[4], tm[5], ms * 1000))
 
     def reboot(self):
         machine.reset()

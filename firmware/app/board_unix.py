@@ -237,9 +237,10 @@ class Board:
     def clock_set(self):
         return True
 
-    def sync_time(self, server):
-        """-> (local seconds before, true seconds after) or None: the host keeps time."""
-        return None
+    NTP_SERVER = None  # the host keeps time: NTP only when the config names a server
+
+    def set_clock(self, unix_s, ms=0):
+        """The host's clock is not ours to set; the link still records the sync."""
 
     def reboot(self):
         raise SystemExit("reboot requested")

@@ -2,8 +2,10 @@
 # step() from its own asyncio task): network up, time known, connect (TLS,
 # last will `offline`, birth `online`, command subscription), deliver, answer
 # commands, keep alive; on any failure close and retry after a jittered
-# exponential backoff.  A config on trial is rolled back to the last known
-# good one when the node cannot reach its broker with it.
+# exponential backoff.  No step waits for the network: the NTP exchange and
+# the connect (TLS handshake included) advance a little on each step.  A
+# config on trial is rolled back to the last known good one when the node
+# cannot reach its broker with it.
 import json
 import time
 
@@ -11,7 +13,7 @@ from app import fiware
 from app.backoff import Backoff
 from app.commands import Deferred
 from app.config import load_schema, release_schema
-from app.mqtt import Session, tls_context
+from app.mqtt import Session, resolver, tls_context
 
 MAX_ANSWERS = 32
 
@@ -49,6 +51,8 @@ class Link:
         self.trial = None  # [last known good cfg, failed attempts, answer]
         self.reboot_due = False
         self.trial_due = None  # a new config, tried once the commands already read are answered
+        self._ntp = None  # the NTP exchange in flight
+        self._sync_next = None
         if store is not None and store.in_trial():
             self.trial = [None, 0, None]  # rebooted during a trial: the good one is on flash
 
@@ -83,6 +87,7 @@ class Link:
             self.session = None
         self.uplink.detach()
         self.failures += 1
+        resolver().failed(self.cfg["broker"]["host"])
         self._next_try = time.ticks_add(now, int(self.backoff.next() * 1000))
         if self.trial is not None:
             self.trial[1] += 1
@@ -147,16 +152,21 @@ class Link:
             self.answers.pop(0)
 
     def step(self):
-        """Do what the network allows now, within socket timeouts; -> ms until useful again."""
+        """Do what the network allows now, without waiting for it; -> ms until useful again.
+        (Blocking left: a name lookup the cache lacks (app.resolve) and, once connected,
+        a publish whose write finds the socket's send buffer full (broker.timeout).)"""
         now = time.ticks_ms()
+        if self._ntp is not None or self.board.wifi_up():
+            self._sync_time(now)
         if self.session is None:
             wait = time.ticks_diff(self._next_try, now)
             if wait > 0:
-                return min(wait, 250)
+                return min(wait, 10 if self._ntp else 250)
             try:
                 if not self.board.network_up(self.cfg):
                     raise OSError("network down")
-                self._sync_time(now)
+                if self._ntp is not None and not self.clock.synced:
+                    return 10  # certificates are checked against the date: wait for NTP
                 self.session = self._new_session()
                 self.session.begin()
             except Exception as e:
@@ -195,25 +205,37 @@ class Link:
         except Exception as e:
             self._fail(e, now)
             return 50
-        self._sync_time(now)
         return 0 if got else 20
 
-    _sync_next = None
-
     def _sync_time(self, now):
-        """NTP until the clock is known, then every ntp.every seconds; failures are not fatal."""
-        if self._sync_next is not None and time.ticks_diff(self._sync_next, now) > 0:
+        """Drive NTP: an exchange until the clock is known, then every ntp.every
+        seconds; failures are not fatal."""
+        q = self._ntp
+        if q is None:
+            if self._sync_next is not None and time.ticks_diff(self._sync_next, now) > 0:
+                return
+            ntp = self.cfg.get("ntp") or {}
+            every = ntp.get("every", 3600) if self.clock.synced else ntp.get("retry", 30)
+            self._sync_next = time.ticks_add(now, int(every * 1000))
+            server = ntp.get("server", self.board.NTP_SERVER)
+            if server:  # none: the platform keeps time (the unix port)
+                from app.ntp import PORT, Exchange
+                try:
+                    self._ntp = Exchange(resolver().addr(server, ntp.get("port", PORT)))
+                except Exception as e:
+                    self.last_error = "ntp: %r" % (e,)
             return
-        ntp = self.cfg.get("ntp") or {}
-        every = ntp.get("every", 3600) if self.clock.synced else ntp.get("retry", 30)
-        self._sync_next = time.ticks_add(now, int(every * 1000))
         try:
-            r = self.board.sync_time(ntp.get("server", "pool.ntp.org"))
+            got = q.poll()
+            if got is None:
+                return
+            before = self.board.now()
+            self.board.set_clock(got[0], got[1])
+            self.clock.synced_at(before, got[0])
         except Exception as e:
             self.last_error = "ntp: %r" % (e,)
-            return
-        if r is not None:
-            self.clock.synced_at(r[0], r[1])
+        self._ntp = None
+        q.close()
 
     def close(self):
         """Orderly disconnect (the broker drops the last will)."""

@@ -7,8 +7,10 @@
 #    (several small writes meet Nagle and delayed ACKs: ~23 publishes/s);
 #  - QoS 1 publishes that do not wait: PUBACKs are read later by poll(),
 #    so a window of publishes can be in flight;
+#  - a connect that never waits (TCP, TLS handshake, CONNECT, CONNACK driven
+#    step by step on a non-blocking socket) and name lookups through a cache;
 #  - a non-blocking reader (PUBACK, PUBLISH, SUBACK, PINGRESP) and keepalive
-#    with dead-connection detection; every blocking call has a timeout.
+#    with dead-connection detection; every blocking write has a timeout.
 import errno
 import select
 import socket
@@ -18,6 +20,17 @@ import time
 from umqtt.simple import MQTTClient, MQTTException
 
 HEAD_ROOM = 5  # fixed header: type byte + up to 4 remaining-length bytes
+PHASES = (None, "TCP", "TLS handshake/CONNECT", "CONNACK")
+_resolver = None
+
+
+def resolver():
+    """The node's one name cache (app.resolve), made on first use."""
+    global _resolver
+    if _resolver is None:
+        from app.resolve import Resolver
+        _resolver = Resolver()
+    return _resolver
 
 
 class ProtocolError(OSError):
@@ -81,8 +94,9 @@ class Session(MQTTClient):
     payload is None when a PUBLISH was too big for the receive buffer (it is skipped)."""
 
     def __init__(self, client_id, host, port=1883, user=None, password=None, keepalive=60,
-                 ssl_context=None, server_hostname=None, timeout=5, rx_size=1024):
+                 ssl_context=None, server_hostname=None, timeout=5, rx_size=1024, names=None):
         super().__init__(client_id, host, port, user, password, keepalive)
+        self.resolver = names or resolver()
         self.ctx = ssl_context
         self.server_hostname = server_hostname or host
         self.timeout = timeout
@@ -99,7 +113,8 @@ class Session(MQTTClient):
         self._waiting_since = None
         self._last_tx = 0
         self._pid = 0
-        self._phase = 0  # 1: TCP connecting, 2: waiting for the CONNACK
+        self._phase = 0  # connecting: 1 TCP, 2 TLS handshake and CONNECT, 3 CONNACK
+        self._out = None
         self.connected = False
 
     # -- connection --------------------------------------------------------------
@@ -111,9 +126,9 @@ class Session(MQTTClient):
 
     def begin(self, clean_session=True):
         """Start connecting without waiting; then call advance() until it returns True.
-        Only the name lookup blocks here."""
+        Only a name lookup the resolver has not cached can block here (app.resolve)."""
         self.close()
-        addr = socket.getaddrinfo(self.server, self.port)[0][-1]
+        addr = self.resolver.addr(self.server, self.port)
         raw = socket.socket()
         self.raw = raw
         try:
@@ -134,36 +149,66 @@ class Session(MQTTClient):
         self._poller.register(raw, select.POLLOUT)
 
     def advance(self):
-        """-> True once the broker has accepted us; False while waiting; raises on failure."""
+        """-> True once the broker has accepted us; False while waiting; raises on failure.
+        Never waits: each call does what the sockets allow now (the whole connect,
+        TLS handshake included, is bounded by self.timeout)."""
         if self._phase == 0:
             return self.connected
         if time.ticks_diff(time.ticks_ms(), self._deadline) > 0:
-            raise ProtocolError("connect timed out")
+            raise ProtocolError("connect timed out (%s)" % PHASES[self._phase])
         ready = self._poller.poll(0)
         if not ready:
             return False
         if self._phase == 1:  # TCP is up (or failed)
             if ready[0][1] & (select.POLLERR | select.POLLHUP):
                 raise ProtocolError("connection refused")
-            raw = self.raw
-            raw.settimeout(self.timeout)
-            sock = raw
-            if self.ctx is not None:  # the handshake blocks, bounded by the timeout
-                sock = self.ctx.wrap_socket(raw, server_hostname=self.server_hostname)
+            sock = self.raw
+            if self.ctx is not None:
+                # MicroPython 1.25 (extmod/modtls_mbedtls.c): without the handshake on
+                # connect, mbedTLS runs it inside the socket's reads and writes; on a
+                # non-blocking socket they return None (EAGAIN) while it waits for the
+                # broker, and the SSL socket's poll asks for the direction it needs.
+                # A refused certificate raises from that write.
+                sock = self.ctx.wrap_socket(self.raw, server_hostname=self.server_hostname,
+                                            do_handshake_on_connect=False)
             self.sock = sock
-            self._blocking = True
+            self._blocking = False
             self._rn = 0
             self._skip = 0
             self.outstanding = 0
             self._waiting_since = None
-            self._send(self._connect_packet(self._clean))
+            self._out = self._connect_packet(self._clean)
             self._poller = select.poll()
-            self._poller.register(sock, select.POLLIN)
+            self._poller.register(sock, select.POLLOUT)
             self._phase = 2
+            ready = self._poller.poll(0)
+            if not ready:
+                return False
+        if self._phase == 2:  # TLS handshake (driven by the write) and CONNECT
+            n = self.sock.write(self._out)
+            if n is None:
+                return False
+            self._out = self._out[n:]
+            if len(self._out):
+                return False
+            self._out = None
+            self._last_tx = time.ticks_ms()
+            self._poller = select.poll()
+            self._poller.register(self.sock, select.POLLIN)
+            self._phase = 3
             return False
-        ack = self._read_exactly(4)  # CONNACK
+        n = self.sock.readinto(self._rxv[self._rn:4])  # the CONNACK, 4 bytes
+        if n is None:
+            return False
+        if not n:
+            raise ProtocolError("connection closed")
+        self._rn += n
+        if self._rn < 4:
+            return False
+        self._rn = 0
+        ack = self._rx
         if ack[0] != 0x20 or ack[1] != 0x02:
-            raise ProtocolError("expected CONNACK, got %r" % ack)
+            raise ProtocolError("expected CONNACK, got %r" % bytes(ack[:4]))
         if ack[3]:
             raise MQTTException(ack[3])  # 4: bad user/password, 5: not authorized
         self._phase = 0
@@ -298,13 +343,6 @@ class Session(MQTTClient):
         self._waiting_since = time.ticks_ms() if self.outstanding else None
 
     # -- reading -----------------------------------------------------------------
-    def _read_exactly(self, n):
-        self._set_blocking(True)
-        data = self.sock.read(n)
-        if not data or len(data) != n:
-            raise ProtocolError("connection closed")
-        return data
-
     def poll(self, timeout_ms=0):
         """Read and dispatch whatever has arrived; -> bytes read.
         Raises OSError when the connection is closed, broken or dead."""

@@ -1,7 +1,7 @@
 # The imperative shell on a real (or real-time simulated) board: an asyncio
 # loop that samples on its own cadence and talks to the broker in a separate
-# task, so sensing never waits for the network (every socket call there is
-# bounded by a timeout).
+# task, so sensing never waits for the network (the link's steps never wait
+# for a socket: app.link says what little still can block).
 import json
 import time
 

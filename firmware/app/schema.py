@@ -33,7 +33,7 @@ SPECS = {
               "user:t password:t keepalive:i(1,65535) timeout:i(1,60) backoff_base:p(0.1,3600) "
               "backoff_cap:p(0.1,86400) window:i(1,32) trial_attempts:i(1,100)",
     "wifi": "ssid:W! password:w",
-    "ntp": "server:h every:p(60,604800) retry:p(1,86400)",
+    "ntp": "server:h port:o every:p(60,604800) retry:p(1,86400)",
     "health": "interval:p(1,86400)",
     "watchdog": "timeout:i(2,3600) stable:i(10,86400)",
     "display": "enabled:b period:p(0.1,3600)",
