@@ -41,8 +41,8 @@ def main(argv=None):
     v = sub.add_parser("vendor", help="fetch the pinned third-party MicroPython modules")
     v.add_argument("outdir", nargs="?", default=str(paths.VENDOR))
     v.set_defaults(module="vendor")
-    args = p.parse_args(argv)
     try:
+        args = p.parse_args(argv)  # `smartnode --help | head` too
         if args.module == "vendor":
             from . import vendor
             print(vendor.ensure(args.outdir))
@@ -56,7 +56,7 @@ def main(argv=None):
         return 1
     except KeyboardInterrupt:
         # Each command's own `with` blocks have already put the node and servers back.
-        sys.stderr.write("smartnode %s: interrupted\n" % args.command)
+        sys.stderr.write("smartnode: interrupted\n")
         return 130
 
 

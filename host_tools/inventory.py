@@ -1,4 +1,5 @@
-"""The fleet description `provision` and `fleet` read: node types, the inventory, secrets.
+"""The fleet description `provision` and `fleet` read: node types, the inventory, secrets
+(the files themselves: fleetfiles.py).
 
 types (JSON, --types): {"<type>": {part of a node's config}}: the sensors, parking
     spots, traffic lanes and intervals of one kind of node, written once. Any key of
@@ -22,13 +23,12 @@ Each error names the file, the line or section, and the field, and says what is
 allowed (the schema's words).
 """
 import copy
-import csv
-import io
 import json
 import re
 from pathlib import Path
 
 from . import boards, paths, wiring
+from . import fleetfiles as files
 
 import sys
 sys.path.insert(0, str(paths.FIRMWARE))
@@ -41,98 +41,25 @@ NOT_SECTIONS = ("agent",)  # secrets for the fleet's servers, not for a node
 _LIST_SPLIT = re.compile(r"[;,\s]+")
 
 
-class InventoryError(ValueError):
-    pass
-
-
-class Secrets(dict):
-    """The secrets file's object, with the file's name for messages."""
-    name = "secrets"
-
-
-# -- files ---------------------------------------------------------------------------
-def _text(path):
-    data = Path(path).read_bytes()
-    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):  # Excel's "Unicode text"
-        return data.decode("utf-16")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        line = data[:e.start].count(b"\n") + 1
-        raise InventoryError("%s line %d: not UTF-8 text (byte 0x%02x): save it as UTF-8: Excel \"CSV UTF-8\", "
-                             "LibreOffice \"Edit filter settings\" > Character set \"Unicode (UTF-8)\""
-                             % (Path(path).name, line, data[e.start]))
-
-
-def read_json(path, what, example):
-    """A JSON object from a file; InventoryError naming the file, line and what it must hold."""
-    name = Path(path).name
-    try:
-        obj = json.loads(_text(path))
-    except OSError as e:
-        raise InventoryError("%s file %s: %s" % (what, path, e.strerror or e))
-    except ValueError as e:
-        if isinstance(e, InventoryError):
-            raise
-        raise InventoryError("%s line %s column %s: not valid JSON (%s)"
-                             % (name, getattr(e, "lineno", "?"), getattr(e, "colno", "?"), getattr(e, "msg", e)))
-    if not isinstance(obj, dict):
-        raise InventoryError("%s: the %s file must hold one JSON object, %s, not a %s"
-                             % (name, what, example, {list: "list"}.get(type(obj), type(obj).__name__)))
-    for key, section in obj.items():
-        if not isinstance(section, dict):
-            raise InventoryError("%s: %r must be an object {...}, not %s" % (name, key, json.dumps(section)[:40]))
-    return obj
+InventoryError = files.FleetFileError
 
 
 def read_secrets(path):
     if not path:
-        return Secrets()
-    s = Secrets(read_json(path, "secrets", '{"default": {"wifi": {...}, "broker": {...}}, "<municipality>": {...}}'))
-    s.name = Path(path).name
-    return s
+        return files.JsonObject("secrets", "section")
+    return files.read_json(path, "secrets", "section",
+                           '{"default": {"wifi": {...}, "broker": {...}}, "<municipality>": {...}}')
 
 
 def read_types(path):
     if not path:
-        return {}, None
-    types = read_json(path, "types", '{"<type name>": {"air": {...}, "parking": {...}, "traffic": {...}}}')
-    name = Path(path).name
+        return None
+    types = files.read_json(path, "types", "type",
+                            '{"<type name>": {"air": {...}, "parking": {...}, "traffic": {...}}}')
     for t, cfg in types.items():
         if "device_id" in cfg:
-            raise InventoryError("%s type %r: device_id: one per node: it belongs in the inventory" % (name, t))
-    return types, name
-
-
-def read_rows(path):
-    """-> (header, [(line, [cells])]) from a spreadsheet's CSV export."""
-    name = Path(path).name
-    text = _text(path)
-    lines = text.splitlines(True)
-    start = 0
-    delimiter = None
-    if lines and lines[0].lower().startswith("sep=") and len(lines[0].rstrip("\r\n")) == 5:
-        delimiter, start = lines[0][4], 1  # Excel's own hint line
-    head = lines[start] if start < len(lines) else ""
-    for d in ([delimiter] if delimiter else [",", ";", "\t"]):
-        cells = [c.strip() for c in next(csv.reader([head], delimiter=d), [])]
-        if "device_id" in cells:
-            delimiter = d
-            break
-    else:
-        raise InventoryError("%s line %d: no device_id column: the first line must name the columns, separated "
-                             "by commas or semicolons, e.g. %s (it holds: %s)"
-                             % (name, start + 1, ",".join(REQUIRED + OPTIONAL[:3]), head.strip()[:80] or "nothing"))
-    reader = csv.reader(io.StringIO("".join(lines[start:])), delimiter=delimiter)
-    header = [c.strip() for c in next(reader)]
-    rows = []
-    for cells in reader:
-        line = reader.line_num + start
-        cells = [c.strip() for c in cells]
-        if not any(cells) or cells[0].startswith("#"):
-            continue
-        rows.append((line, cells))
-    return header, rows
+            raise InventoryError("%s: device_id: one per node: it belongs in the inventory" % types.where(t))
+    return types
 
 
 # -- cells -> values ------------------------------------------------------------------
@@ -302,7 +229,7 @@ class Fleet:
         self.nodes = {}  # device_id -> (config, board profile)
         self.lines = {}  # device_id -> its line in the inventory
         self.warnings = []
-        self.secrets = Secrets()
+        self.secrets = files.JsonObject("secrets", "section")
 
 
 def columns(header, name):
@@ -374,21 +301,21 @@ def _secret_warnings(secrets, inventory_keys):
         if section in NOT_SECTIONS:
             continue
         if section != "default" and section not in inventory_keys:
-            out.append("%s: section %r is no device_id or municipality of the inventory (a typo?); it applies to "
-                       "no node" % (secrets.name, section))
+            out.append("%s: no device_id or municipality of the inventory has that name (a typo?); it applies "
+                       "to no node" % secrets.where(section))
         for key, v in body.items():
             if not schema.known(key):
                 continue  # a typo: the schema's check names it
             if key not in SECRET_FIELDS or not isinstance(v, dict):
-                out.append("%s section %r: %s is no secret: it still applies, but a later version will refuse "
-                           "it: move it to the node's type (--types) or an inventory column" % (secrets.name, section, key))
+                out.append("%s: %s is no secret: it still applies, but a later version will refuse it: move "
+                           "it to the node's type (--types) or an inventory column" % (secrets.where(section), key))
                 continue
             for sub in v:
                 if sub not in SECRET_FIELDS[key] and (" %s:" % sub) in " " + schema.SPECS[key]:
                     column = "broker" if (key, sub) in (("broker", "host"), ("broker", "port")) else key + "." + sub
-                    out.append("%s section %r: %s.%s is no secret: it still applies, but a later version will "
-                               "refuse it: give it in the inventory (column %s) or the node's type"
-                               % (secrets.name, section, key, sub, column))
+                    out.append("%s: %s.%s is no secret: it still applies, but a later version will refuse "
+                               "it: give it in the inventory (column %s) or the node's type"
+                               % (secrets.where(section), key, sub, column))
     return out
 
 
@@ -396,13 +323,13 @@ def load(inventory, secrets=None, types=None):
     """inventory: path; secrets: a path or a dict (read_secrets); types: a path or None. -> Fleet;
     InventoryError naming every problem."""
     fleet = Fleet()
-    if not isinstance(secrets, Secrets):
-        secrets = Secrets(secrets) if isinstance(secrets, dict) else read_secrets(secrets)
+    if not isinstance(secrets, files.JsonObject):
+        secrets = files.JsonObject("secrets", "section", secrets) if isinstance(secrets, dict) else read_secrets(secrets)
     fleet.secrets = secrets
-    type_cfgs, types_name = read_types(types)
+    type_cfgs = read_types(types)
     name = Path(inventory).name
     try:
-        header, rows = read_rows(inventory)
+        header, rows = files.read_rows(inventory, "device_id", ",".join(REQUIRED + OPTIONAL[:3]))
     except OSError as e:
         raise InventoryError("inventory %s: %s" % (inventory, e.strerror or e))
     cols = columns(header, name)
@@ -426,12 +353,14 @@ def load(inventory, secrets=None, types=None):
         cfg = {}
         tname = get.get("type")
         if tname:
-            if tname not in type_cfgs:
-                errors.append(("type", "%r is not in %s (its types: %s)" % (tname, types_name, ", ".join(sorted(type_cfgs)))
-                               if types_name else "%r needs the types file: give --types FILE" % tname))
+            if type_cfgs is None:
+                errors.append(("type", "%r needs the types file: give --types FILE" % tname))
+            elif tname not in type_cfgs:
+                errors.append(("type", "%r is not in %s (its types: %s)"
+                               % (tname, type_cfgs.name, ", ".join(sorted(type_cfgs)))))
             else:
                 cfg = copy.deepcopy(type_cfgs[tname])
-                origins.layer(cfg, "%s type %r" % (types_name, tname))
+                origins.layer(cfg, type_cfgs.where(tname))
         cfg = schema.merged(cfg, base)
         origins.layer(base, None)
         for tokens, v, col in overrides:
@@ -443,7 +372,7 @@ def load(inventory, secrets=None, types=None):
         for key in ("default", cfg.get("municipality"), dev):
             if isinstance(secrets.get(key), dict):
                 cfg = schema.merged(cfg, secrets[key])
-                origins.layer(secrets[key], "%s section %r" % (secrets.name, key))
+                origins.layer(secrets[key], secrets.where(key))
         cfg.setdefault("broker", {}).setdefault("user", dev)  # its own login (the fleet's ACL)
         profile = None
         board = cfg.get("board")

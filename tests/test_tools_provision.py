@@ -74,8 +74,8 @@ def example(tmp_path, csv_text=None, secrets=None, types=None):
     """The example fleet's three files, any of them replaced."""
     inv, sec, typ = (tmp_path / "fleet.csv", tmp_path / "secrets.json", tmp_path / "types.json")
     inv.write_text(csv_text if csv_text is not None else EXAMPLE[0].read_text())
-    sec.write_text(json.dumps(secrets) if secrets is not None else EXAMPLE[1].read_text())
-    typ.write_text(json.dumps(types) if types is not None else EXAMPLE[2].read_text())
+    sec.write_text(json.dumps(secrets, indent=1) if secrets is not None else EXAMPLE[1].read_text())
+    typ.write_text(json.dumps(types, indent=1) if types is not None else EXAMPLE[2].read_text())
     return inv, sec, typ
 
 
@@ -179,8 +179,9 @@ def test_errors_name_the_file_the_line_or_section_and_the_field(tmp_path):
     msg = refused(*example(tmp_path, "\n".join(bad) + "\n", secrets, types))
     lines = msg.splitlines()
     # a typo in the secrets file or a type is said once, naming that file, never a CSV line
-    assert lines.count("secrets.json section 'default': wifi.pasword: unknown field (known: password, ssid)") == 1
-    assert len([ln for ln in lines if ln.startswith("types.json type 'air-station': air.duty.warmup: a number")]) == 1
+    assert lines.count("secrets.json line 6, section 'default': wifi.pasword: unknown field (known: password, "
+                       "ssid)") == 1
+    assert len([ln for ln in lines if ln.startswith("types.json line 2, type 'air-station': air.duty.warmup: a number")]) == 1
     assert not [ln for ln in lines if "fleet.csv" in ln and ("pasword" in ln or "warmup" in ln)]
     assert "fleet.csv line 5 (device lj-003): location.lat: degrees from -90 to 90 (WGS 84)" in lines
     assert ("fleet.csv line 6 (device lj-004): type: 'street-lmap' is not in types.json "
@@ -278,12 +279,12 @@ def test_old_secrets_with_node_settings_still_work_with_a_warning(tmp_path):
     fleet = inventory.load(inv, sec, typ)
     assert fleet.nodes["lj-002"][0]["parking"]["heartbeat"] == 120
     assert fleet.warnings == [
-        "secrets.json section 'lj-002': broker.keepalive is no secret: it still applies, but a later version will "
-        "refuse it: give it in the inventory (column broker.keepalive) or the node's type",
-        "secrets.json section 'lj-002': parking is no secret: it still applies, but a later version will refuse "
-        "it: move it to the node's type (--types) or an inventory column",
-        "secrets.json: section 'lj-009' is no device_id or municipality of the inventory (a typo?); it applies "
-        "to no node"]
+        "secrets.json line 17, section 'lj-002': broker.keepalive is no secret: it still applies, but a later "
+        "version will refuse it: give it in the inventory (column broker.keepalive) or the node's type",
+        "secrets.json line 17, section 'lj-002': parking is no secret: it still applies, but a later version will "
+        "refuse it: move it to the node's type (--types) or an inventory column",
+        "secrets.json line 31, section 'lj-009': no device_id or municipality of the inventory has that name (a "
+        "typo?); it applies to no node"]
     proc = subprocess.run([sys.executable, "-m", "host_tools", "provision", str(inv), "--types", str(typ),
                            "--secrets", str(sec)], cwd=ROOT, capture_output=True, text=True)
     assert proc.returncode == 0 and proc.stderr.count("provision: warning: ") == 3
