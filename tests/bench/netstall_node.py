@@ -74,7 +74,7 @@ async def sense():
         worst[0] = max(worst[0], time.ticks_diff(now, last))
         worst[1] += 1
         last = now
-        shell.sense(board.now())
+        shell.sense(board.now(), now)
         await asyncio.sleep_ms(PERIOD_MS)
 
 
