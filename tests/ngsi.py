@@ -1,7 +1,7 @@
 """What the platform makes of the node's messages, for the tests.
 
 `to_entity` applies the IoT Agent for JSON's documented transformation (and what the
-FIWARE contract, ../shared/fiware-contract.md, records of the real agent 3.14): a
+FIWARE contract (shared with the platform operators) records of the real agent 3.14): a
 measures object becomes NGSI-v2 attributes named and typed as provisioned, a key
 that is not provisioned becomes type `Text`, the device's static attributes are
 added, `TimeInstant` is a DateTime. `validate` checks an entity, in keyValues form,
