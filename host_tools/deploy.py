@@ -9,6 +9,9 @@ version running. The version replaced stays in /prev (`--rollback`). After a
 soft reset, deploy waits until the node's first message reaches the broker.
 """
 import json
+import os
+import signal
+import threading
 import time
 from pathlib import Path
 
@@ -164,6 +167,20 @@ def rollback(port):
         link.soft_reset()
 
 
+def cut_off(after):
+    """SMARTNODE_DEPLOY_CUT=N: die after staging N files, with no clean-up at all, as when the
+    cable is pulled or the computer dies (the README's walk-through tries the recovery)."""
+    if not after:
+        return None
+    left = [int(after)]
+
+    def on_file(rel):
+        left[0] -= 1
+        if left[0] == 0:  # in the middle of the next file's transfer
+            threading.Timer(0.02, os.kill, (os.getpid(), signal.SIGKILL)).start()
+    return on_file
+
+
 def add_arguments(p):
     ports.add(p, "serial port of the node (or the vboard's /dev/pts/N)")
     p.add_argument("--board", default="esp32-devkitc", help="board the bundle was built for")
@@ -180,6 +197,7 @@ def main(args):
             rollback(args.port)
             print("deploy: rolled back; the node restarts on its previous version")
             return
-        deploy(args.port, args.bundle or paths.BUILD / "bundle" / args.board, wait=args.wait)
+        deploy(args.port, args.bundle or paths.BUILD / "bundle" / args.board, wait=args.wait,
+               on_file=cut_off(os.environ.get("SMARTNODE_DEPLOY_CUT")))
     except (DeployError, LinkError) as e:
         raise SystemExit("deploy: %s" % e)

@@ -27,6 +27,7 @@ def _boot_helpers():
 
 DEVICE_HELPERS = _boot_helpers() + r"""
 import os, sys, hashlib, binascii
+_smartnode_link = 1  # what a cut-off session leaves behind: the next one starts afresh (Link)
 # Our Ctrl-C may have hit boot.py and cut it short: finish a committed deploy and set the
 # import path, as boot.py would have.
 if _exists('/swap'):
@@ -129,6 +130,7 @@ class Link:
         try:
             self.console = self.read_console(listen) if listen else b""
             self._enter()
+            self._afresh()
             self.exec(DEVICE_HELPERS)
         except BaseException:
             self.close()
@@ -162,6 +164,25 @@ class Link:
         raise LinkError("the board on %s does not answer like MicroPython: press its reset button "
                         "(EN/RST) and retry; if it still does not answer, put MicroPython on it "
                         "(`smartnode flash --port %s`)" % (self.port, self.port))
+
+    def _afresh(self):
+        """A session that ended normally soft-reset the node. If another tool's helpers are still
+        defined, that command was cut off (killed, the cable pulled) with its files still open on
+        the node, where LittleFS must not meet them again: restart the interpreter first."""
+        left = self.eval("('_smartnode_link' in globals(), '_exists' in globals() and _exists('/next'))")
+        if not left[0]:
+            return
+        self.t.serial.write(b"\x04")  # at the raw prompt: soft reset; boot.py, then the raw REPL
+        data = self.t.read_until(1, b"soft reboot\r\n", timeout=10)
+        data += self.t.read_until(1, RAW_PROMPT, timeout=30)
+        if not data.endswith(RAW_PROMPT):
+            raise LinkError("the node on %s did not come back from a soft reset: press its reset "
+                            "button (EN/RST) and retry" % self.port)
+        self.recovered = True
+        self.say("link: the command before this one was cut off midway on %s; restarted the "
+                 "node's interpreter (a soft reset) before going on.%s" % (self.port, (
+                     " It was a deploy: the node still runs the previous version (the half-staged "
+                     "one is thrown away); a deploy puts the new one on." if left[1] else "")))
 
     def exec(self, code):
         try:

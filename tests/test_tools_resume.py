@@ -2,6 +2,7 @@
 on Ctrl-C; a REPL left stuck by a command cut off midway is recovered by the next one; and
 `mpremote reset` restarts the virtual board as it restarts a chip."""
 import json
+import os
 import subprocess
 import sys
 import time
@@ -108,3 +109,21 @@ def test_a_tool_right_after_a_deploy_finds_the_new_version_even_if_its_ctrl_c_cu
             assert link.eval("__import__('app').VERSION") == json.loads(
                 (bundle / "manifest.json").read_text())["version"].split("+")[0]
             assert not link.eval("_exists('/swap')")
+
+
+def test_a_deploy_killed_midway_is_recovered_by_the_next_command_with_the_right_advice(ticking, tmp_path):
+    bundle = tmp_path / "bundle"
+    build.build("unix-sim", bundle)
+    with Link(ticking.device) as link:
+        link.write_file("/config.json", json.dumps({"device_id": "vb-1", "apikey": "k"}).encode())
+    # The tool dies in the middle of a file's raw paste, with that file open on the node.
+    p = subprocess.run([sys.executable, "-m", "host_tools", "deploy", "-p", ticking.device, "--bundle",
+                        str(bundle), "--wait", "0"], env=dict(os.environ, SMARTNODE_DEPLOY_CUT="7"),
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == -9, p.stderr
+    assert not running(ticking.device)  # stuck: nothing resumed it
+    said = []
+    with Link(ticking.device, say=said.append) as link:
+        assert link.eval("'_f' in globals()") is False  # a fresh interpreter: nothing left open
+    assert len(said) == 1 and "cut off midway" in said[0] and "previous version" in said[0], said
+    assert running(ticking.device)  # the old main.py
