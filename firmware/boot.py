@@ -4,7 +4,9 @@
 # before it in /prev. `host_tools deploy` uploads a new version to /next,
 # verifies it and only then writes /swap: the commit point. Here a committed
 # swap is finished (each step can be cut and redone on the next boot) and an
-# uncommitted /next, a deploy cut off midway, is thrown away.
+# uncommitted /next, a deploy cut off midway, is thrown away. Whoever stages
+# into /next (deploy, an OTA update) removes /prev first, so the filesystem
+# never holds more than two bundles (host_tools/partitions.py sizes it so).
 import gc
 import os
 import sys
