@@ -6,7 +6,7 @@ import json
 import os
 import subprocess
 
-from host_tools import iota
+from host_tools import iota, mp
 from host_tools.virtualnode import VirtualNode
 from tests.uplinkhelp import Collector, readings
 
@@ -48,3 +48,24 @@ def test_a_hung_node_is_reset_and_a_crash_loop_waits_in_safe_mode(broker, tmp_pa
     col.close()
     assert any(t.endswith("-aq/attrs") for t, _ in readings(msgs))
     assert (tmp_path / "boots").read_text().startswith("1 watchdog")
+
+
+def test_safe_mode_reports_on_the_last_good_config_when_config_json_went_bad(broker, tmp_path):
+    node = VirtualNode(broker.port, device_id="wd-2", apikey="k", workdir=str(tmp_path))
+    cfg = tmp_path / "config.json"
+    (tmp_path / "config.json.last").write_text(cfg.read_text())  # what the node kept at its last boot
+    cfg.write_text(cfg.read_text()[:40])  # then the file was cut short
+    # Three watchdog resets in a row already counted against these very files; this is the fourth.
+    fp = subprocess.run([mp.binary(), "-c", "from app import guard; print(guard._fingerprint("
+                         "('config.json', 'board.json')))"], cwd=tmp_path, env=mp.env(),
+                        capture_output=True, text=True, check=True).stdout.strip()
+    (tmp_path / "boots").write_text("3 watchdog %s" % fp)
+    (tmp_path / "watchdog-reset").write_text("")
+    col = Collector(broker.port, topic="/json/#")
+    rc, out = boot(node)
+    assert rc == 0 and "safe mode: 4 resets in a row" in out, out
+    assert "running on the last good config (config.json.last)" in out, out
+    assert "safe mode: reported to the broker" in out, out
+    msgs = col.drain(lambda m: any("safeMode" in o for _, o in readings(m)), timeout=10)
+    col.close()
+    assert [t for t, o in readings(msgs) if "safeMode" in o] == ["/json/k/wd-2/attrs"]

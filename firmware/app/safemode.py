@@ -4,18 +4,19 @@
 import time
 
 from app import guard
+from app.console import say
 
 
 def enter(resets, cause, config_path="config.json", board_path="board.json"):
     """Stay at the REPL; say why on the console and, once, to the platform."""
     err = guard.last_error()
-    print("safe mode: %d resets in a row soon after boot (last: %s%s); the node waits at the "
-          "REPL. Deploy a fix (smartnode deploy) or correct the config (smartnode provision): "
-          "either ends safe mode at the next reset." % (resets, cause, ", " + err if err else ""))
+    say("safe mode: %d resets in a row soon after boot (last: %s%s); the node waits at the "
+        "REPL. Deploy a fix (smartnode deploy) or correct the config (smartnode provision): "
+        "either ends safe mode at the next reset." % (resets, cause, ", " + err if err else ""))
     try:
         _announce(resets, cause, err, config_path, board_path)
     except Exception as e:  # the broker, or the very code that crashed: the REPL stays
-        print("safe mode: not reported to the broker:", repr(e))
+        say("safe mode: not reported to the broker:", repr(e))
 
 
 def _announce(resets, cause, err, config_path, board_path):
@@ -26,7 +27,10 @@ def _announce(resets, cause, err, config_path, board_path):
     from app.board import Board
     from app.link import new_session
 
-    cfg = config.load(config_path)
+    try:
+        cfg = config.load(config_path)
+    except config.ConfigError as e:  # as the node itself would run: on the last good one
+        cfg = config.fallback(config_path, e)
     with open(board_path) as f:
         board = Board(json.load(f))
     deadline = time.ticks_add(time.ticks_ms(), 30000)
@@ -41,4 +45,4 @@ def _announce(resets, cause, err, config_path, board_path):
          "firmwareVersion": app.VERSION}), qos=1)
     s.poll(1000)  # the PUBACK
     s.disconnect()
-    print("safe mode: reported to the broker")
+    say("safe mode: reported to the broker")
