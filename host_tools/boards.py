@@ -9,7 +9,8 @@ can provision:
   "i2c"        {name: {id, scl, sda, freq}}    BME280, SCD4x, magnetometers, VL53L1X
   "inputs"     {name: {pin, pull_up, active}}  board.presence(name): loop cards, a Doppler IF
   "ultrasonic" {name: {trigger, echo}}         an HC-SR04 / JSN-SR04T
-  "sensors"    {sensor: config entry}          what `provision` copies into config.json
+  "sensors"    {sensor: config entry}          what `provision` copies into config.json; a
+               DHT22's "data" pin, with "instead_of" where it shares a connector
   "onboard"    {part: pins}                    what the board maker wired (OLED, radio,
                battery divider, button): reserved, and may sit on strapping pins
 An entry with "instead_of": ["uarts.aux", ...] is an alternative on the same
@@ -43,7 +44,7 @@ CHIPS = {
                     strapping={2, 8, 9}, input_only=set(), no_pull=set(), console={18, 19, 20, 21},
                     uarts={1}, i2c={0}),
 }
-OUTPUT_ROLES = {"tx", "scl", "sda", "rst", "cs", "en", "led", "sck", "mosi", "trigger", "set_pin"}
+OUTPUT_ROLES = {"tx", "scl", "sda", "rst", "cs", "en", "led", "sck", "mosi", "trigger", "set_pin", "data"}
 PIN_ROLES = OUTPUT_ROLES | {"rx", "miso", "echo", "pin", "dio0", "dio1", "dio2", "adc", "button"}
 WIRING = ("onboard", "uarts", "i2c", "inputs", "ultrasonic")
 
@@ -81,8 +82,9 @@ def _uses(profile):
             out += [("%s.%s" % (section, name), spec, role, pin)
                     for role, pin in spec.items() if role in PIN_ROLES and pin is not None]
     for sensor, spec in profile.get("sensors", {}).items():
-        if spec.get("set_pin") is not None:
-            out.append(("sensors.%s" % sensor, spec, "set_pin", spec["set_pin"]))
+        for role in ("set_pin", "data"):  # data: a DHT22's line, driven and read
+            if spec.get(role) is not None:
+                out.append(("sensors.%s" % sensor, spec, role, spec[role]))
     return out
 
 
@@ -158,7 +160,7 @@ def clashes(profile, sensors):
     taken = {}
     for sensor in sensors:
         spec = profile.get("sensors", {}).get(sensor, {})
-        bus = ("uarts." + spec["uart"]) if "uart" in spec else None
+        bus = ("uarts." + spec["uart"]) if "uart" in spec else ("sensors." + sensor) if "data" in spec else None
         if bus is None:
             continue
         for other_sensor, other_bus in taken.items():

@@ -13,7 +13,7 @@ import time
 
 import serial
 
-from mpremote.transport import TransportError, TransportExecError
+from mpremote.transport import TransportError
 from mpremote.transport_serial import SerialTransport
 
 from . import paths
@@ -103,6 +103,7 @@ def check_port(port):
     s.close()
 
 
+STEP_S = 60  # the longest a tool step may take on the node (hashing a bundle on a chip: seconds)
 RAW_PROMPT = b"raw REPL; CTRL-B to exit\r\n"  # its ">" is left for mpremote's exec
 # Ways back to the raw REPL from whatever a node was left in, tried in turn until it answers.
 # Ctrl-C stops a running program (the node's loop, a tool step) and, on a chip, ends a raw
@@ -184,13 +185,42 @@ class Link:
                      " It was a deploy: the node still runs the previous version (the half-staged "
                      "one is thrown away); a deploy puts the new one on." if left[1] else "")))
 
-    def exec(self, code):
+    def exec(self, code, timeout=STEP_S):
+        """Run code on the node; -> what it printed. mpremote's own exec waits as long as
+        bytes keep coming: a node that restarted mid-step and runs its app would hold the
+        tool for ever. Here each answer has an overall deadline."""
         try:
-            return self.t.exec(code)
-        except TransportExecError as e:
-            raise LinkError("the node failed running a tool step:\n%s" % e.error_output.strip())
-        except TransportError as e:
+            self.t.exec_raw_no_follow(code)
+            answer = self._answer(timeout)
+        except (TransportError, serial.SerialException) as e:
             raise LinkError("lost the link to the node on %s: %s" % (self.port, e))
+        out, _, err = answer.partition(b"\x04")
+        if answer.count(b"\x04") < 2:
+            tail = answer.replace(b"\x04", b"").decode("utf-8", "replace").strip().splitlines()[-3:]
+            raise LinkError("the node on %s did not finish a tool step within %d s (it restarted, or "
+                            "hangs; it said: %s): run the command again; if it keeps happening, press "
+                            "the board's reset button (EN/RST)" % (self.port, timeout, " / ".join(tail) or "nothing"))
+        if err[:-1]:
+            raise LinkError("the node failed running a tool step:\n%s" % err[:-1].decode("utf-8", "replace").strip())
+        return out
+
+    def _answer(self, timeout):
+        """A step's output and error output, each ended by Ctrl-D, read up to the second one
+        (the raw prompt after it is left for the next step) or until the deadline."""
+        ser = self.t.serial
+        old, ser.timeout = ser.timeout, 0.1
+        data = bytearray()
+        ends = 0
+        deadline = time.monotonic() + timeout
+        try:
+            while ends < 2 and time.monotonic() < deadline:
+                b = ser.read(1)
+                if b:
+                    data += b
+                    ends += b == b"\x04"
+        finally:
+            ser.timeout = old
+        return bytes(data)
 
     def eval(self, expr):
         return ast.literal_eval(self.exec("print(repr(%s))" % expr).decode().strip())

@@ -11,22 +11,22 @@ board and what would do.
 from . import boards
 
 # sensor -> the bus it needs, for the pipeline that reads it (firmware/app/air_sources.py,
-# magsensor.py, traffic.py)
-AIR = {"sds011": "uart", "pms5003": "uart", "sps30": "uart", "bme280": "i2c", "scd4x": "i2c"}
+# magsensor.py, traffic.py); "data": a GPIO (a DHT22's data line)
+AIR = {"sds011": "uart", "pms5003": "uart", "sps30": "uart", "bme280": "i2c", "scd4x": "i2c", "dht22": "data"}
 MAGNETOMETERS = ("qmc5883l", "hmc5883l", "lis3mdl")
-RANGERS = ("vl53l1x",)
+RANGERS = ("vl53l1x", "hcsr04")  # hcsr04: a trigger/echo pair of the profile's "ultrasonic"
 RADARS = ("ops243",)
-# what a driver exists for, or the schema names, but no pipeline reads on a board
-NOT_ON_A_BOARD = {
-    "dht22": "the firmware reads a DHT22 only from recordings (replay): there is no board driver for it",
-    "hcsr04": "lib/hcsr04.py is a driver, but no parking or traffic pipeline reads it yet",
-    "doppler": "lib/doppler.py is a driver, but no traffic pipeline reads it yet (an OPS243 does)",
-}
+DOPPLER = "doppler"  # a CW Doppler module's IF on an input: "doppler": "<input>" in a lane
+# what a driver exists for, or the schema names, but no pipeline reads on a board (none today)
+NOT_ON_A_BOARD = {}
 SPOT_EXAMPLE = '{"spot": 1, "sensor": {"type": "qmc5883l"}} or {"spot": 1, "ranger": {"type": "vl53l1x"}}'
+LANE_EXAMPLE = ('"traffic": {"lanes": [{"lane": 1, "radar": "ops243"}]}, {"lane": 1, "doppler": "doppler"} '
+                'or {"lane": 1, "presence": ["loop1"]}')
+NOT_COPIED = ("instead_of", "note")  # the profile's own annotations
 
 
 def known():
-    return sorted(AIR) + list(MAGNETOMETERS + RANGERS + RADARS) + ["presence"]
+    return sorted(AIR) + list(MAGNETOMETERS + RANGERS + RADARS) + [DOPPLER, "presence"]
 
 
 def sensor_column(name):
@@ -37,9 +37,8 @@ def sensor_column(name):
         return None, ("%s reads parking spots or traffic lanes: say which in the node's type, e.g. "
                       '"parking": {"spots": [%s]}' % (name, SPOT_EXAMPLE.replace("qmc5883l", name)
                                                       .replace("vl53l1x", name)))
-    if name in RADARS or name == "presence":
-        return None, ('%s counts a traffic lane: say which in the node\'s type, e.g. "traffic": '
-                      '{"lanes": [{"lane": 1, "radar": "ops243"}]} or {"lane": 1, "presence": ["loop1"]}' % name)
+    if name in RADARS or name in (DOPPLER, "presence"):
+        return None, "%s counts a traffic lane: say which in the node's type, e.g. %s" % (name, LANE_EXAMPLE)
     if name in NOT_ON_A_BOARD:
         return None, NOT_ON_A_BOARD[name]
     return None, "unknown sensor %r (known: %s)" % (name, ", ".join(known()))
@@ -57,20 +56,29 @@ class Wiring:
         self.real = profile.get("chip") != "unix"  # the unix port replays what a board would read
 
     def buses(self, kind):
-        return sorted(self.profile.get({"uart": "uarts", "i2c": "i2c"}[kind]) or {})
+        if kind == "data":
+            return []  # a GPIO, not a named bus
+        return sorted(self.profile.get({"uart": "uarts", "i2c": "i2c", "ultrasonic": "ultrasonic"}[kind]) or {})
 
     def _wired(self, sensor):
         return (self.profile.get("sensors") or {}).get(sensor)
 
     def _missing(self, field, sensor, kind):
         wired = sorted(self.profile.get("sensors") or {})
+        if kind in ("data", "ultrasonic"):
+            self.err(field, "board %s has no wiring for %s (%s): choose a board that carries it, or give %s"
+                     % (self.board, sensor, "it wires: " + (", ".join(wired) or "nothing") if kind == "data"
+                        else "no \"ultrasonic\" trigger/echo pair in its profile",
+                        '{"data": <GPIO>} (a free pin that can drive, with a 10 kOhm pull-up)' if kind == "data"
+                        else 'its trigger/echo pair a name in the profile\'s "ultrasonic" and here {"ultrasonic": "<name>"}'))
+            return
         self.err(field, "board %s has no wiring for %s (it wires: %s): choose a board that carries it, or "
                  "give its bus here, {\"%s\": \"<bus>\"} (%s buses on %s: %s)"
                  % (self.board, sensor, ", ".join(wired) or "nothing", kind, kind.upper(), self.board,
                     ", ".join(self.buses(kind)) or "none"))
 
     def _bus(self, field, kind, name):
-        if name not in self.buses(kind):
+        if kind != "data" and name not in self.buses(kind):
             self.err(field, "board %s has no %s bus %r (its %s buses: %s)"
                      % (self.board, kind.upper(), name, kind.upper(), ", ".join(self.buses(kind)) or "none"))
 
@@ -81,12 +89,12 @@ class Wiring:
             return
         wired = self._wired(sensor)
         if not isinstance(wired, dict) or kind not in wired:
-            if kind != "i2c" or sensor in AIR or len(self.buses("i2c")) != 1:
+            if kind not in ("i2c", "ultrasonic") or sensor in AIR or len(self.buses(kind)) != 1:
                 self._missing(field, sensor, kind)
                 return
-            wired = {"i2c": self.buses("i2c")[0]}  # an I2C part shares the one bus
+            wired = {kind: self.buses(kind)[0]}  # an I2C part shares the one bus; the one ranger pair
         for k, v in wired.items():
-            if k not in spec:
+            if k not in spec and k not in NOT_COPIED:
                 spec[k] = v
                 self.set(field + "." + k)
 
@@ -99,6 +107,8 @@ class Wiring:
                     why = NOT_ON_A_BOARD.get(name) or "unknown sensor %r (known: %s)" % (name, ", ".join(sorted(AIR)))
                     if self.real or name not in NOT_ON_A_BOARD:
                         self.err(field, why)
+                elif not self.real and AIR[name] == "data" and not self._wired(name) and "data" not in spec:
+                    pass  # the unix port: a DHT22's samples come from recordings (replay)
                 elif isinstance(spec, dict):
                     self._part(spec, field, name, AIR[name])
             for msg in boards.clashes(self.profile, [n for n in air["sensors"] if n in AIR]):
@@ -122,7 +132,7 @@ class Wiring:
         if "type" not in spec:
             spec["type"] = kind
             self.set(field + ".type")
-        self._part(spec, field, kind, "i2c")
+        self._part(spec, field, kind, "ultrasonic" if kind == "hcsr04" else "i2c")
 
     def _spot(self, spot, field):
         if isinstance(spot.get("sensor"), dict):
@@ -149,10 +159,15 @@ class Wiring:
             else:
                 self._bus(field + ".radar", "uart", radar)
         inputs = self.profile.get("inputs") or {}
+        doppler = lane.get("doppler")
+        if isinstance(doppler, str) and doppler not in inputs:  # the unix port cannot feed one either
+            self.err(field + ".doppler", "board %s has no input %r for a Doppler module's IF (its inputs: %s)"
+                     % (self.board, doppler, ", ".join(sorted(inputs)) or "none"))
         for name in lane.get("presence") or ():
             if self.real and name not in inputs:
                 self.err(field + ".presence", "board %s has no presence input %r (its inputs: %s)"
                          % (self.board, name, ", ".join(sorted(inputs)) or "none"))
-        if self.real and not (lane.get("presence") or isinstance(lane.get("magnetometer"), dict) or radar):
-            self.err(field, 'no detector: give it "presence": [inputs], "magnetometer": {"type": ...} '
-                     'or "radar": "ops243"')
+        if self.real and not (lane.get("presence") or isinstance(lane.get("magnetometer"), dict) or radar
+                              or doppler):
+            self.err(field, 'no detector: give it "presence": [inputs], "magnetometer": {"type": ...}, '
+                     '"radar": "ops243" or "doppler": "<input>"')

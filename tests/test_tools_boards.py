@@ -78,6 +78,12 @@ def test_pins_and_uarts_are_shared_only_by_declared_alternatives():
     assert boards.validate(p) == []  # the ultrasonic ranger sits on the aux UART's pins, instead of it
     del p["ultrasonic"]["ranger"]["instead_of"]
     assert any("GPIO32 is already used by uarts.aux.tx" in x for x in boards.validate(p))
+    p = copy.deepcopy(boards.load("heltec-wifi-lora-32-v2"))  # its DHT22 too takes the aux pins
+    del p["sensors"]["dht22"]["instead_of"]
+    assert any("sensors.dht22.data: GPIO32 is already used by uarts.aux.tx" in x for x in boards.validate(p))
+    p = copy.deepcopy(boards.load("esp32-devkitc"))
+    p["sensors"]["dht22"]["data"] = 34  # the host drives the line low to start a reading
+    assert "sensors.dht22.data: GPIO34 is input-only" in boards.validate(p)
     p = copy.deepcopy(boards.load("esp32-c3-devkitm"))  # one free UART: aux instead of pm
     del p["uarts"]["aux"]["instead_of"]
     assert any("UART1 is already uarts pm" in x for x in boards.validate(p))
@@ -89,7 +95,8 @@ def test_every_board_wires_every_kind_of_sensor_the_firmware_reads(name):
     assert {"pm", "aux"} <= set(p["uarts"]) and "main" in p["i2c"]  # PM 9600, SPS30/OPS243 115200; I2C
     assert p["uarts"]["pm"]["baud"] == 9600 and p["uarts"]["aux"]["baud"] == 115200
     assert {"loop1", "loop2", "doppler"} <= set(p["inputs"]) and {"trigger", "echo"} <= set(p["ultrasonic"]["ranger"])
-    assert set(p["sensors"]) == {"sds011", "pms5003", "sps30", "bme280", "scd4x"}
+    assert set(p["sensors"]) == {"sds011", "pms5003", "sps30", "bme280", "scd4x", "dht22"}
+    assert "data" in p["sensors"]["dht22"]  # a GPIO that can drive: the DHT22's line is read and driven
     assert p["micropython"]["board"] in ("ESP32_GENERIC", "ESP32_GENERIC_S3", "ESP32_GENERIC_C3")
 
 

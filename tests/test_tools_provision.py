@@ -211,7 +211,7 @@ def test_a_sensor_the_board_does_not_wire_is_named_with_what_would_do(tmp_path):
     header = "device_id,municipality,board,lat,lon,broker,apikey,sensors\n"
     rows = ["lj-1,ljubljana,unix-sim,46.05,14.5,h,k,pms5003",
             "lj-2,ljubljana,esp32-devkitc,46.05,14.5,h,k,qmc5883l",
-            "lj-3,ljubljana,esp32-devkitc,46.05,14.5,h,k,dht22",
+            "lj-3,ljubljana,esp32-devkitc,46.05,14.5,h,k,doppler",
             "lj-4,ljubljana,unix-sim,46.05,14.5,h,k,bme280"]
     msg = refused(*example(tmp_path, header + "\n".join(rows) + "\n"))
     assert ("fleet.csv line 2 (device lj-1): air.sensors.pms5003: board unix-sim has no wiring for pms5003 "
@@ -219,7 +219,8 @@ def test_a_sensor_the_board_does_not_wire_is_named_with_what_would_do(tmp_path):
             "(UART buses on unix-sim: pm)") in msg
     assert ('fleet.csv line 3 (device lj-2): sensors: qmc5883l reads parking spots or traffic lanes: say which '
             'in the node\'s type, e.g. "parking": {"spots": [{"spot": 1, "sensor": {"type": "qmc5883l"}}') in msg
-    assert "line 4 (device lj-3): sensors: the firmware reads a DHT22 only from recordings" in msg
+    assert ('line 4 (device lj-3): sensors: doppler counts a traffic lane: say which in the node\'s type, '
+            'e.g. "traffic": {"lanes": [{"lane": 1, "radar": "ops243"}]}, {"lane": 1, "doppler": "doppler"}') in msg
     assert "line 5 (device lj-4): air.sensors.bme280: board unix-sim has no wiring for bme280" in msg
     types = {"t": {"parking": {"spots": [{"spot": 1}]},
                    "traffic": {"lanes": [{"lane": 1, "radar": "ops243", "presence": ["loop9"]}]},
@@ -235,22 +236,34 @@ def test_a_sensor_the_board_does_not_wire_is_named_with_what_would_do(tmp_path):
     row = "device_id,municipality,board,lat,lon,broker,apikey,sensors\nlj-6,lj,esp32-c3-devkitm,46,14,h,k,sds011;sps30\n"
     assert ("line 2 (device lj-6): air.sensors: sds011 and sps30 share one connector on esp32-c3-devkitm: "
             "fit one of them") in refused(*example(tmp_path, row, {}))
+    # The Heltec's DHT22 takes the aux connector's pins; the virtual board has no ranger, no Doppler.
+    row = "device_id,municipality,board,lat,lon,broker,apikey,sensors\nlj-7,lj,heltec-wifi-lora-32-v2,46,14,h,k,sps30;dht22\n"
+    assert ("line 2 (device lj-7): air.sensors: sps30 and dht22 share one connector on heltec-wifi-lora-32-v2: "
+            "fit one of them") in refused(*example(tmp_path, row, {}))
+    types = {"t": {"parking": {"spots": [{"spot": 1, "ranger": {"type": "hcsr04"}}]},
+                   "traffic": {"lanes": [{"lane": 1, "doppler": "doppler"}]}}}
+    row = "device_id,type,municipality,board,lat,lon,broker,apikey\nlj-8,t,lj,unix-sim,46,14,h,k\n"
+    msg = refused(*example(tmp_path, row, {}, types))
+    assert ('parking.spots[0].ranger: board unix-sim has no wiring for hcsr04 (no "ultrasonic" trigger/echo '
+            'pair in its profile): choose a board that carries it') in msg
+    assert ("traffic.lanes[0].doppler: board unix-sim has no input 'doppler' for a Doppler module's IF "
+            "(its inputs: none)") in msg
 
 
 def test_every_sensor_the_firmware_reads_is_provisioned_from_a_board_that_wires_it(tmp_path, monkeypatch):
     # The catalogue follows the firmware: air_sources.py's sensors, magsensor.py's types.
     from app import air_sources
     assert set(wiring.AIR) | set(wiring.NOT_ON_A_BOARD) >= set(air_sources.ATTRIBUTES)
-    mag = (ROOT / "firmware" / "app" / "magsensor.py").read_text()
+    mag, _, ranger = (ROOT / "firmware" / "app" / "magsensor.py").read_text().partition("def open_ranger")
     assert set(re.findall(r'kind == "(\w+)"', mag)) | {"qmc5883l"} == set(wiring.MAGNETOMETERS)
-    assert set(re.findall(r'kind != "(\w+)"', mag)) == set(wiring.RANGERS)
+    assert set(re.findall(r'kind [!=]= "(\w+)"', ranger)) == set(wiring.RANGERS)
     # Each air sensor from the `sensors` column, its bus from the shipped profile.
     rows = "".join("lj-%s,lj,esp32-devkitc,46,14,h,k,%s\n" % (s, s) for s in wiring.AIR)
     nodes = inventory.load(*example(tmp_path, "device_id,municipality,board,lat,lon,broker,apikey,sensors\n" + rows,
                                     {})).nodes
     assert {s: nodes["lj-" + s][0]["air"]["sensors"][s] for s in wiring.AIR} == {
         "sds011": {"uart": "pm"}, "pms5003": {"uart": "pm", "set_pin": 4}, "sps30": {"uart": "aux"},
-        "bme280": {"i2c": "main"}, "scd4x": {"i2c": "main"}}
+        "bme280": {"i2c": "main"}, "scd4x": {"i2c": "main"}, "dht22": {"data": 19}}
     # Spots and lanes from a type; a board that wires the radar by name.
     boards_dir = tmp_path / "boards"
     shutil.copytree(paths.BOARDS, boards_dir)
@@ -259,14 +272,18 @@ def test_every_sensor_the_firmware_reads_is_provisioned_from_a_board_that_wires_
     (boards_dir / "radar-kit.json").write_text(json.dumps(board))
     monkeypatch.setattr(paths, "BOARDS", boards_dir)
     types = {"all": {"parking": {"spots": [{"spot": i + 1, "sensor": {"type": m}}
-                                           for i, m in enumerate(wiring.MAGNETOMETERS)] + [{"spot": 9, "ranger": {}}]},
+                                           for i, m in enumerate(wiring.MAGNETOMETERS)] + [{"spot": 9, "ranger": {}},
+                                                                                {"spot": 10, "ranger": {"type": "hcsr04"}}]},
                      "traffic": {"lanes": [{"lane": 1, "radar": "ops243"}, {"lane": 2, "presence": ["loop1", "loop2"]},
-                                           {"lane": 3, "magnetometer": {"type": "hmc5883l"}}, {"lane": 4, "radar": "aux"}]}}}
+                                           {"lane": 3, "magnetometer": {"type": "hmc5883l"}}, {"lane": 4, "radar": "aux"},
+                                           {"lane": 5, "doppler": "doppler"}]}}}
     row = "device_id,type,municipality,board,lat,lon,broker,apikey\nlj-1,all,lj,radar-kit,46,14,h,k\n"
     cfg = inventory.load(*example(tmp_path, row, {}, types)).nodes["lj-1"][0]
     assert [s.get("sensor") or s.get("ranger") for s in cfg["parking"]["spots"]] == [
-        {"type": m, "i2c": "main"} for m in wiring.MAGNETOMETERS] + [{"type": "vl53l1x", "i2c": "main"}]
-    assert [ln.get("radar") for ln in cfg["traffic"]["lanes"]] == ["aux", None, None, "aux"]
+        {"type": m, "i2c": "main"} for m in wiring.MAGNETOMETERS] + [{"type": "vl53l1x", "i2c": "main"},
+                                                                     {"type": "hcsr04", "ultrasonic": "ranger"}]
+    assert [ln.get("radar") for ln in cfg["traffic"]["lanes"]] == ["aux", None, None, "aux", None]
+    assert cfg["traffic"]["lanes"][4] == {"lane": 5, "doppler": "doppler"}
     assert cfg["traffic"]["lanes"][2]["magnetometer"] == {"type": "hmc5883l", "i2c": "main"}
 
 

@@ -127,3 +127,14 @@ def test_a_deploy_killed_midway_is_recovered_by_the_next_command_with_the_right_
         assert link.eval("'_f' in globals()") is False  # a fresh interpreter: nothing left open
     assert len(said) == 1 and "cut off midway" in said[0] and "previous version" in said[0], said
     assert running(ticking.device)  # the old main.py
+
+
+def test_a_node_that_restarts_mid_step_and_talks_on_does_not_hold_the_tool(ticking):
+    # The node restarts during a tool step (a crash, a watchdog) and its app prints on:
+    # mpremote's own exec would wait for ever, as bytes keep coming.
+    t0 = time.monotonic()
+    with pytest.raises(LinkError, match="did not finish a tool step within 3 s .*tick"):
+        with Link(ticking.device) as link:
+            link.exec("import machine\nmachine.reset()", timeout=3)
+    assert time.monotonic() - t0 < 30
+    assert running(ticking.device)

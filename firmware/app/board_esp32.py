@@ -54,6 +54,16 @@ class Board:
         """An output pin (a sensor's SET or enable line)."""
         return machine.Pin(number, machine.Pin.OUT)
 
+    def ultrasonic(self, name):
+        """An ultrasonic ranger's (trigger, echo) pins from the profile's "ultrasonic"."""
+        s = self.profile["ultrasonic"][name]
+        return machine.Pin(s["trigger"], machine.Pin.OUT), machine.Pin(s["echo"], machine.Pin.IN)
+
+    def input(self, name):
+        """A plain input pin from the profile's "inputs" (a Doppler module's IF)."""
+        s = self.profile["inputs"][name]
+        return machine.Pin(s["pin"], machine.Pin.IN, machine.Pin.PULL_UP if s.get("pull_up") else None)
+
     def presence(self, name):
         """A presence input (loop-detector card contact) on the profile's pin `name`.
 

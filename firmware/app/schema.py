@@ -45,18 +45,19 @@ SPECS = {
     "sps30": _LASER,
     "bme280": _I2C,
     "scd4x": _I2C + " single:b",
-    "dht22": "filters:F",
+    "dht22": "data:N(0,48) every:p(2,86400) retry:p(1,86400) filters:F",
     "duty": "period:p" + _S + " warmup:n(0,3600) sample:p(1,3600)",
     "reject": "window:i(1,255) ratio:n(0,1000) floor:n(0,1000000)",
     "stuck": "seconds:p(1,2592000) samples:i(1,1000000)",
     "parking": "spots:[spot] site:{site} heartbeat:p" + _S + " sample_hz:i(1,1000) " + _LIMITS,
     "site": "id:I name:t offstreet:b",  # the platform's parking site (fleet tools only)
     "spot": "spot:i(1,99) sensor:{mag} ranger:{mag} axes:i(1,12) baseline:B " + _LIMITS,
-    "mag": "type:t i2c:t rate:p(0.1,1000) gauss:p(0.1,100)",
+    "mag": "type:t i2c:t ultrasonic:t max_mm:p(1,10000) rate:p(0.1,1000) gauss:p(0.1,100)",
     "traffic": "lanes:[lane] sample_hz:i(1,1000) threshold:n(0,1000000) release:n(0,1000000) gap:p(0.01,60) "
                "autocalibrate:n(0,86400) radar_gap:p(0.01,60) stuck_on:p" + _S + " dead_after:p(1,2592000) "
-               "min_quiet:p" + _S,
-    "lane": "lane:i(1,99) presence:L spacing_m:n(0,100) magnetometer:m axes:i(1,12) baseline:B radar:t radar_unit:t",
+               "min_quiet:p" + _S + " doppler_poll_ms:i(10,1000)",
+    "lane": "lane:i(1,99) presence:L spacing_m:n(0,100) magnetometer:m axes:i(1,12) baseline:B radar:t radar_unit:t "
+            "doppler:t hz_per_kmh:p(1,1000) min_kmh:p(0.5,100)",
 }
 
 

@@ -114,9 +114,10 @@ class RadarLane:
     """Speed readings of a radar: readings less than `gap` s apart are one vehicle,
     whose speed is the burst's peak (the radar sees it best head-on)."""
 
-    def __init__(self, driver, lane, gap=0.5):
+    def __init__(self, driver, lane, gap=0.5, counts=True):
         self.driver = driver
         self.lane = lane
+        self.counts = counts  # False where loops or a magnetometer count the lane's vehicles
         self.gap_ms = int(gap * 1000 + 0.5)
         self._peak = 0.0
         self._last = None  # tick of the burst's last reading
@@ -130,17 +131,20 @@ class RadarLane:
         d = self.driver
         while d.read():
             if self._ended(ms):
-                self._flush()
+                self._flush(t)
             v = abs(d.speed)
             if v > self._peak:
                 self._peak = v
             self._last = ms
         if self._ended(ms):
-            self._flush()
+            self._flush(t)
 
-    def _flush(self):
+    def _flush(self, t):
         if self._peak > 0:
             self.lane.speed(self._peak * 3.6)
+            if self.counts:  # the burst was one vehicle
+                self.lane._seen(t)
+                self.lane.count += 1
         self._peak = 0.0
         self._last = None
 
@@ -268,6 +272,7 @@ def build(cfg, board, emit, on_sample=None, baselines=None):
     tc = p.tc
     for spec in tc.get("lanes", ()):
         lane = p.lane(spec.get("lane", 1))
+        counts = not (spec.get("presence") or spec.get("magnetometer"))  # else a radar gives speeds only
         if spec.get("presence"):
             rings = [board.presence(name) for name in spec["presence"]]
             p.presence.append(PresencePair(lane, rings, spec.get("spacing_m", 0)))
@@ -282,10 +287,18 @@ def build(cfg, board, emit, on_sample=None, baselines=None):
         if spec.get("radar"):
             from ops243 import OPS243
             p.radar.append(RadarLane(OPS243(board.uart(spec["radar"]), spec.get("radar_unit", "mps")),
-                                     lane, tc.get("radar_gap", 0.5)))
+                                     lane, tc.get("radar_gap", 0.5), counts))
+        if spec.get("doppler"):  # a CW Doppler module's IF on an input
+            from doppler import K_BAND, Doppler
+            from app.cwradar import CWRadar
+            d = Doppler(hz_per_kmh=spec.get("hz_per_kmh", K_BAND), irq=False)
+            p.radar.append(RadarLane(CWRadar(d, board.input(spec["doppler"]), spec.get("min_kmh", 5)),
+                                     lane, tc.get("radar_gap", 0.5), counts))
     if any(m.driver for m in p.mag.values()):
         # A magnetometer is read once per poll; a pass over it lasts a fraction of a second.
         p.poll_ms = 1000 // tc.get("sample_hz", 50)
+    if any(spec.get("doppler") for spec in tc.get("lanes", ())):  # a window per poll
+        p.poll_ms = min(getattr(p, "poll_ms", 1000), tc.get("doppler_poll_ms", 100))
     if p.presence:
         # Scheduled edge stamps are good to one poll gap: presence lanes are polled often,
         # and a gap beyond late_ms means the VM was held (PresencePair).

@@ -236,3 +236,55 @@ def test_a_sensor_whose_uart_fails_does_not_stop_the_others():
     (_, r), = out
     assert r["temperatureCount"] == 6 and "missing:pm25" in r["dataQuality"]
     assert p.status()["sds011"]["errors"] >= 1
+
+
+def test_a_dht22_on_its_data_pin_gives_temperature_and_humidity():
+    # MicroPython's dht module (frozen into the ESP32 build) as it behaves: measure() does the
+    # exchange, raising OSError when the sensor is silent and Exception on a bad checksum.
+    import sys
+
+    class DHT22:
+        answers = []
+
+        def __init__(self, pin):
+            assert pin == ("pin", 19)
+            self.t = self.h = None
+
+        def measure(self):
+            a = DHT22.answers.pop(0)
+            if isinstance(a, BaseException):
+                raise a
+            self.t, self.h = a
+
+        def temperature(self):
+            return self.t
+
+        def humidity(self):
+            return self.h
+
+    class Module:
+        pass
+
+    dht = Module()
+    dht.DHT22 = DHT22
+    sys.modules["dht"] = dht
+
+    class PinBoard:
+        def pin(self, n):
+            return ("pin", n)
+
+    # six reads 10 s apart: two good, a checksum error, two good, a silent sensor
+    DHT22.answers = [(21.3, 45.6), (21.5, 46.0), Exception("checksum error"), (-0.4, 47.2),
+                     (21.1, 45.0), OSError(116)]
+    out = []
+    cfg = {"device_id": "d1", "apikey": "k", "interval": 60, "air": {"sensors": {"dht22": {"data": 19}}}}
+    p = air.build(cfg, PinBoard(), readings(out))
+    for i in range(60):
+        p.poll(T0 + i)
+    p.close(T0 + 60)
+    (r,) = out
+    assert r["temperatureCount"] == r["relativeHumidityCount"] == 4  # the failures are no samples
+    assert r["temperatureMin"] == -0.4 and r["temperatureMax"] == 21.5
+    assert abs(r["temperature"] - (21.3 + 21.5 - 0.4 + 21.1) / 4) < 0.006
+    assert abs(r["relativeHumidity"] - (45.6 + 46.0 + 47.2 + 45.0) / 400) < 0.0001  # a fraction
+    del sys.modules["dht"]

@@ -234,3 +234,41 @@ def test_a_steady_spot_allocates_nothing_per_sample():
     assert statuses(out)[-1][1] == "occupied"
     parked_ts = [t + i * 100 for i in range(30)]
     assert steady_samples_allocate(sample, parked_ts, [14, -8, 92]) == 0
+
+
+def test_a_spot_seen_from_above_by_an_hcsr04():
+    class Pin:
+        def value(self, v=None):
+            return 0
+
+    class StandInBoard:
+        def ultrasonic(self, name):
+            assert name == "ranger"
+            return Pin(), Pin()
+
+    out = []
+    cfg = {"device_id": "u", "apikey": "k", "parking": {"debounce": 3, "autocalibrate": 2, "spots": [
+        {"ranger": {"type": "hcsr04", "ultrasonic": "ranger"}}]}}
+    p = parking.build(cfg, StandInBoard(), readings(out))
+    ranger = p.spots[0].driver.ranger
+    ranger.period_ms = 0  # the test's clock is not the tick ranger.ready() reads
+    echo = [0]
+    ranger.dev.echo_us = lambda: echo[0]  # machine.time_pulse_us's answer: the round trip, or < 0
+    # Sound at 20 degC: 331.3 * sqrt(1 + 20 / 273.15) = 343.2 m/s, so 1 m is 5827.5 us there and back.
+    echo[0] = 5828
+    assert ranger.read_mm() == 1000
+    echo[0] = 2 * 4600 * 1000 // 343  # beyond the 4.5 m range: no reading
+    assert ranger.read_mm() is None
+
+    def range_for(seconds, t0, mm):
+        echo[0] = -1 if mm is None else mm * 20000 // 3432
+        for i in range(seconds * 10):
+            poll(p, t0 + i * 100)
+        return t0 + seconds * 1000
+
+    t = range_for(5, 0, 3500)  # the road 3.5 m below
+    t = range_for(2, t, None)  # no echo (time_pulse_us timed out): not a reading
+    t = range_for(10, t, 3480)
+    t = range_for(10, t, 2000)  # a car roof 1.5 m nearer
+    assert [(o["TimeInstant"][11:], o["status"]) for o in out] == [
+        ("22:00:02Z", "free"), ("22:00:17Z", "occupied")]

@@ -124,6 +124,7 @@ def test_a_radar_burst_is_one_vehicle_speed_its_peak():
     p.poll(T0 + 2, 2000)
     p.close(T0 + 2)
     assert len(out) == 1 and abs(out[0]["averageVehicleSpeed"] - peak * 3.6) < 0.06
+    assert out[0]["intensity"] == 1  # one burst, one vehicle
 
 
 def test_malformed_recorded_events_are_counted_and_skipped():
@@ -207,3 +208,46 @@ def test_magnetometer_lane_samples_allocate_nothing_between_and_during_passes():
     assert m.passes.present
     over = [3000 + i * 10 for i in range(50)]
     assert steady_samples_allocate(sample, over, [10, -8, 150]) == 0
+
+
+def test_a_cw_doppler_burst_is_one_vehicle_speed_its_peak():
+    import doppler
+    import machine
+
+    class SquareWave(machine.PinBase):
+        """The IF as time_pulse_us polls it; a virtual us clock, one us per read."""
+
+        def __init__(self, hz):
+            self.half = 500000 // hz
+            self.now = 0
+
+        def value(self, v=None):
+            self.now += 1
+            return (self.now // self.half) % 2 if self.half else 1
+
+    wave = SquareWave(1788)  # 40 km/h on K band (44.7 Hz per km/h)
+
+    class StandInBoard:
+        def input(self, name):
+            assert name == "if"
+            return wave
+
+    real = doppler.ticks_us
+    doppler.ticks_us = lambda: wave.now
+    try:
+        out = []
+        cfg = {"device_id": "c", "apikey": "k", "interval": 60,
+               "traffic": {"lanes": [{"lane": 1, "doppler": "if", "min_kmh": 0.5}]}}
+        p = traffic.build(cfg, StandInBoard(), readings(out))
+        assert p.poll_ms == 100  # a window per poll, ten a second
+        for i, hz in enumerate((1788, 2235, 2012)):  # approaching: 40, 50, 45 km/h
+            wave.half = 500000 // hz
+            p.poll(T0, i * 100)
+        wave.half = 0  # the car has gone: no IF
+        p.poll(T0, 400)
+        p.poll(T0 + 2, 2000)
+        p.close(T0 + 2)
+    finally:
+        doppler.ticks_us = real
+    assert len(out) == 1 and out[0]["intensity"] == 1
+    assert abs(out[0]["averageVehicleSpeed"] - 50.0) < 0.3  # the peak; half periods are whole us
