@@ -17,7 +17,7 @@
 # esp32model-frozen is esp32model with this checkout's app, drivers and vendored
 # modules frozen in through firmware/manifest.py (as an integrator's ESP32 image
 # has them): the build the heap bench measures a frozen node on.  One binary per
-# set of those sources (a directory named by their sha256); the work directory
+# set of those sources (the directory name ends in their sha256); the work directory
 # is kept, so a build for changed sources only recompiles the frozen modules.
 #
 # Debian bookworm has no micropython package and trixie's binary needs a newer
@@ -49,7 +49,7 @@ if [ "$VARIANT" = esp32model-frozen ]; then
     STAMP=$(cd "$ROOT" && find firmware/manifest.py firmware/app lib build/vendor -name '*.py' | LC_ALL=C sort |
             xargs sha256sum | sha256sum | cut -c1-16)
     # One binary per set of sources: checkouts at different commits each keep theirs.
-    OUT=$OUT/$STAMP
+    OUT=$OUT-$STAMP
     BIN=$OUT/micropython
 fi
 
