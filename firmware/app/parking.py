@@ -156,6 +156,7 @@ class ParkingPipeline:
         while t >= self._next_hb:
             for s in self.spots:
                 self.emit(rec_parking, s.key, (self._next_hb, s.status))
+                s.reported = s.status  # what the platform now has
             self._next_hb += self.heartbeat
 
     def poll(self, t, ms):
