@@ -78,10 +78,19 @@ def make_durable(shell, t):
     return shell.log.next_seq - before
 
 
-def radio(shell, on):
-    """The run loop's network task steps the link only while the radio is on."""
+def radio(shell, on, orderly=True):
+    """The run loop's network task steps the link only while the radio is on. Off
+    and orderly (a battery node going to sleep: still in service), the broker
+    gets a DISCONNECT and keeps the node `online`; otherwise (the supply gone) the
+    connection just ends, and the broker publishes the last will `offline`."""
     if not on:
-        shell.link.close()
+        link = shell.link
+        if orderly:
+            link.close()
+        elif link.session is not None:
+            link.session.close()
+            link.session = None
+        shell.uplink.detach()
     shell.radio = on
     shell.board.radio(on)
 
@@ -112,7 +121,7 @@ class Switched:
                 self.appended = make_durable(self.shell, t)
             finally:
                 self.durable_us = ticks_diff(ticks_us(), t0)
-                radio(self.shell, False)  # what the capacitor holds is for the flash
+                radio(self.shell, False, orderly=False)  # the capacitor's energy is for the flash
         elif ev == "back":
             resume(self.shell)
         return ev
