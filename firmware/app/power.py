@@ -215,7 +215,16 @@ async def supervise(shell, ctl):
 
     import asyncio
 
+    from app.console import say
+
     while True:
-        if ctl.step(shell.board.now(), time.ticks_ms()) == "sleep":
+        r = ctl.step(shell.board.now(), time.ticks_ms())
+        if r == "fail":
+            say("power: supply failed: %d readings durable in %d us, radio off"
+                % (ctl.appended, ctl.durable_us))
+        elif r == "back":
+            say("power: supply back: sampling, %d readings to deliver" % shell.log.pending)
+        elif r == "sleep":
+            say("power: deep sleep %d s (%d readings to deliver)" % (ctl.sleep_ms // 1000, shell.log.pending))
             shell.board.deepsleep(ctl.sleep_ms)
         await asyncio.sleep_ms(getattr(ctl, "poll_ms", 100))
