@@ -59,6 +59,7 @@ class Link:
         self.session = None
         self.broker_index = 0  # which of brokers(cfg["broker"]) this connection tries
         self._next_try = time.ticks_ms()
+        self._lost_at = None  # ticks_ms of the first failure since the last connection
         self.answers = []  # (command, result) not yet published
         self.last_error = None
         self.connects = 0
@@ -87,6 +88,7 @@ class Link:
         self.uplink.attach(s)
         self.connects += 1
         self.backoff.reset()
+        self._lost_at = None
         if self.trial is not None:
             if self.store:
                 self.store.commit()
@@ -106,10 +108,13 @@ class Link:
             self.session = None
         self.uplink.detach()
         self.failures += 1
+        if self._lost_at is None:
+            self._lost_at = now
         if self.broker_index:  # another cluster member to try: at once; the backoff after a round
             self._next_try = time.ticks_add(now, 100)
         else:
-            self._next_try = time.ticks_add(now, int(self.backoff.next() * 1000))
+            away = time.ticks_diff(now, self._lost_at) / 1000
+            self._next_try = time.ticks_add(now, int(self.backoff.next(away) * 1000))
         if self.trial is not None:
             self.trial[1] += 1
             if self.trial[1] >= self.cfg["broker"].get("trial_attempts", 3):
