@@ -21,8 +21,8 @@ SCENARIOS = ("restart", "slow", "freeze")
 
 
 def add_arguments(p):
-    p.add_argument("--broker", choices=("mosquitto", "rabbitmq"), default="mosquitto",
-                   help="one Mosquitto, or a three-member RabbitMQ cluster (default: mosquitto)")
+    p.add_argument("--broker", choices=("mosquitto", "rabbitmq", "rabbitmq-single"), default="mosquitto",
+                   help="one Mosquitto, a three-member RabbitMQ cluster, or one RabbitMQ node (default: mosquitto)")
     p.add_argument("--nodes", default="300", help="fleet size, or sizes separated by commas (default 300)")
     p.add_argument("--rate", type=float, default=100.0,
                    help="readings per second of the whole fleet (default 100: the recording's 2.5 min "
@@ -55,7 +55,7 @@ def node_settings(args):
 def simulate(broker, n, scenario="restart", policies=("ours", "fixed"), rate=100.0, down_s=10.0,
              node_broker=None, procs=2, connack_rate=20.0, log=None):
     """Generate a fleet of n, start the target, run each policy in turn; -> [measures]."""
-    if scenario == "freeze" and broker != "rabbitmq":
+    if scenario == "freeze" and broker != "rabbitmq":  # the cluster
         raise SystemExit("fleet simulate: --scenario freeze needs --broker rabbitmq (a cluster member)")
     work = tempfile.mkdtemp(prefix="fleetsim-")
     try:
@@ -63,7 +63,7 @@ def simulate(broker, n, scenario="restart", policies=("ours", "fixed"), rate=100
         if broker == "mosquitto":
             target = targets.MosquittoTarget(fleet, creds, work)
         else:
-            target = targets.ClusterTarget(fleet, creds, work)
+            target = targets.ClusterTarget(fleet, creds, work, size=3 if broker == "rabbitmq" else 1)
         results = []
         with _started(target):
             for policy in policies:

@@ -159,8 +159,10 @@ def per_second(times, t0, t1):
 
 
 def run(target, fleet, policy, scenario="restart", rate=100.0, down_s=10.0, procs=2, warm_s=60,
-        settle_s=3.0, recover_limit_s=90.0, workdir=None, log=None, agent=None):
+        settle_s=3.0, recover_limit_s=None, workdir=None, log=None, agent=None):
     """One run against a started target; -> dict of measures (see the module's doc)."""
+    if recover_limit_s is None:  # a backoff may wait about as long as the broker was away
+        recover_limit_s = max(90.0, 1.5 * down_s + 60)
     log = log or (lambda msg: sys.stderr.write("fleetsim: %s\n" % msg))
     configs = []
     for i, node in enumerate(fleet["nodes"]):
@@ -170,7 +172,8 @@ def run(target, fleet, policy, scenario="restart", rate=100.0, down_s=10.0, proc
     run_dir = os.path.join(workdir, "%s-%s-%s" % (target.name, scenario, policy))
     os.makedirs(run_dir, exist_ok=True)
     sampler = BrokerSampler(target.pids)
-    nodes = Nodes(configs, policy, rate, run_dir, procs=procs)
+    nodes = Nodes(configs, policy, rate, run_dir, procs=procs,
+                  limit_s=warm_s + settle_s + down_s + recover_limit_s + 60)
     try:
         deadline = time.monotonic() + warm_s
         while not nodes.all_connected():

@@ -4,7 +4,8 @@ counts the CONNECTs it accepts (its own log) and shows its processes (for CPU an
 - MosquittoTarget: one Mosquitto running `fleet mosquitto`'s config, password file and ACL,
   persistence on so the agent's queued messages survive a restart;
 - ClusterTarget: three RabbitMQ members loaded with `fleet rabbitmq --cluster` definitions;
-  node i starts on member i % 3 and lists the other two in broker.hosts.
+  node i starts on member i % 3 and lists the other two in broker.hosts (or one RabbitMQ
+  node with `fleet rabbitmq`'s).
 """
 import os
 import re
@@ -113,12 +114,13 @@ class LogTail:
 
 
 class ClusterTarget:
-    name = "rabbitmq"
-    members = 3
+    """size 3: the cluster; size 1: one RabbitMQ node (name rabbitmq-single)."""
 
-    def __init__(self, fleet, creds, workdir, kind="mirrored"):
-        self.defs = rabbitmq.definitions(fleet, creds, cluster=kind)
-        self.cluster = rabbitmq.Cluster(definitions=self.defs, workdir=os.path.join(workdir, "cluster"),
+    def __init__(self, fleet, creds, workdir, kind="mirrored", size=3):
+        self.name = "rabbitmq" if size > 1 else "rabbitmq-single"
+        self.members = size
+        self.defs = rabbitmq.definitions(fleet, creds, cluster=kind if size > 1 else None)
+        self.cluster = rabbitmq.Cluster(size=size, definitions=self.defs, workdir=os.path.join(workdir, "cluster"),
                                         extra=RABBIT_LOGGING)
         os.makedirs(self.cluster.dir, exist_ok=True)
         self.agent = ("iota", creds["iota"])
@@ -147,7 +149,7 @@ class ClusterTarget:
         self.cluster.nodes[i].start()
 
     def available_while_down(self):
-        return True  # the other members serve
+        return self.members > 1  # the other members serve
 
     def freeze(self, i=0):
         """Member i stops answering anyone, peers and clients (SIGSTOP of its VM): from
