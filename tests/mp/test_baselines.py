@@ -7,14 +7,14 @@ import os
 from app import parking, traffic
 from app.baselines import BaselineStore
 from app.isotime import unix
-from mptest import readings
+from mptest import readings, scratch
 
 T0 = unix(2026, 11, 21, 22, 0, 0)
 BASE = (14, -8, 52)  # the empty bay's field, counts
 
 
 def fresh(name):
-    path = "/tmp/smartnode-baselines-%s.json" % name
+    path = scratch("baselines-%s.json" % name)
     for p in (path, path + ".tmp"):
         try:
             os.remove(p)
