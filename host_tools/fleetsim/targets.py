@@ -53,7 +53,9 @@ class MosquittoTarget:
     def node_broker(self, i):
         return {"host": "127.0.0.1", "port": self.front_port or self.broker.port}
 
-    def stop_member(self, i=0):
+    def stop_member(self, i=0, crash=False):
+        if crash:
+            self.broker.proc.kill()  # the agent's queued messages since the last autosave go too
         self.broker.stop()
 
     def start_member(self, i=0):
@@ -142,8 +144,23 @@ class ClusterTarget:
         return {"host": "127.0.0.1", "port": order[0], "hosts": ["127.0.0.1:%d" % p for p in order[1:]],
                 "topic_prefix": ""}  # the form the agent's AMQP binding matches (rabbitmq.py)
 
-    def stop_member(self, i=0):
-        self.cluster.nodes[i].stop()
+    def stop_member(self, i=0, crash=False):
+        """An orderly stop (SIGTERM: the member closes its connections one by one over
+        seconds), or a crash (SIGKILL of its VM: every connection dropped at once)."""
+        m = self.cluster.nodes[i]
+        if not crash:
+            m.stop()
+            return
+        for pid in reversed(self._tree(m.proc.pid)):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        m.proc.wait()
+        m.proc = None
+        if m.log:
+            m.log.close()
+            m.log = None
 
     def start_member(self, i=0):
         self.cluster.nodes[i].start()
