@@ -10,6 +10,9 @@
 #       power lost now, at the k-th flash operation of the log from now, during the
 #       log's next sector erase, or during a config write (k-th op of the
 #       filesystem); the node stays off `off` seconds and boots again
+#   {"t", "do": "mains", "off": s}   the switched supply fails: the power profile
+#                                      (app.power.Switched) makes the state durable on
+#                                      the capacitor, then the node is off `off` seconds
 #   {"t", "do": "unplug"|"replug", "sensor": "sds011"|"bme280"|"mag"|"loops"}
 #
 #     micropython tests/soak/node.py STREAM   (stdin/stdout: the host's side, run.py)
@@ -24,7 +27,7 @@ import sys
 import time
 import vfs
 
-from app import link as app_link, mqtt as app_mqtt, record, resolve as app_resolve, run
+from app import link as app_link, mqtt as app_mqtt, power, record, resolve as app_resolve, run
 from app.board_unix import Board
 from app.commands import ConfigStore
 from app.flashlog import FlashLog
@@ -129,7 +132,7 @@ class Soak:
         self.net_due = 0
         self.counts = {"boots": 0, "cuts": 0, "cut_ops": 0, "cut_erases": 0, "cut_configs": 0,
                        "config_writes": 0, "outages": 0, "wifi_losses": 0, "unplugs": 0,
-                       "connects": 0, "real_waits": 0}
+                       "connects": 0, "real_waits": 0, "mains_fails": 0, "durable_us_max": 0}
 
     def _mount(self):
         try:
@@ -152,6 +155,7 @@ class Soak:
         board.t = self.t
         board.wifi = self.wifi
         self.shell = run.Shell(cfg, board, DurableLog(self.logdev), store)
+        self.ctl = power.controller(self.shell, cfg.get("power") or {}, VT.ticks_ms())
         self.on_at = None
         self.net_due = VT.ms
         self.counts["boots"] += 1
@@ -190,7 +194,8 @@ class Soak:
                 self.counts["real_waits"] += 1
                 if time.ticks_diff(time.ticks_ms(), real) > REAL_WAIT_MS:
                     break  # the other end is silent: virtual time must run for the timeouts
-                time.sleep_ms(1)
+                if not link.connected:
+                    time.sleep_ms(1)  # connecting; once connected, step() waits on the socket
                 ms = link.step()
                 if self._dead():
                     return
@@ -222,6 +227,8 @@ class Soak:
                 s = sh.link.session
                 if not self.wifi and s is not None and s.raw is not None:
                     s.raw.close()  # the station left: the connection is gone
+        elif do == "mains":
+            self.mains_fail(f)
         elif do in ("unplug", "replug"):
             self.counts["unplugs"] += do == "unplug"
             self.unplugged[f["sensor"]] = do == "unplug"
@@ -251,6 +258,20 @@ class Soak:
         else:
             self.fsdev.power_on()  # the write was shorter than k operations
             out("# %d config write done before the cut: %r" % (self.t, res))
+
+    def mains_fail(self, f):
+        """The supply goes; the profile has its debounce, then makes the state durable."""
+        sh, ctl = self.shell, self.ctl
+        if sh is None:
+            return
+        sh.board.mains = False
+        ms = VT.ticks_ms()
+        ctl.step(self.t, ms)
+        if ctl.step(self.t, time.ticks_add(ms, ctl.mains.debounce_ms + 10)) != "fail":
+            raise AssertionError("the switched profile missed a power-fail")
+        self.counts["mains_fails"] += 1
+        self.counts["durable_us_max"] = max(self.counts["durable_us_max"], ctl.durable_us)
+        self.power_fail(f["off"], "mains failed, %d readings durable first" % ctl.appended)
 
     def _check_cut(self):
         if self.shell is not None and self._dead():
