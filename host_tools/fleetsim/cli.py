@@ -27,6 +27,8 @@ def add_arguments(p):
     p.add_argument("--rate", type=float, default=100.0,
                    help="readings per second of the whole fleet (default 100: the recording's 2.5 min "
                         "cadence sped up to nodes/100 s per node)")
+    p.add_argument("--every", type=float, metavar="S",
+                   help="each node's reading interval in seconds instead of --rate (the same cadence at every size)")
     p.add_argument("--scenario", choices=SCENARIOS, default="restart",
                    help="restart: the broker (cluster member 0) stopped and started --down s later; "
                         "crash: the same, killed (SIGKILL); "
@@ -94,10 +96,12 @@ def _one(target, fleet, policy, scenario, rate, down_s, procs, connack_rate, wor
         try:
             if scenario == "slow":
                 from .slowproxy import SlowConnack
-                with SlowConnack(target.upstream(), connack_rate) as proxy:
+                with SlowConnack(target.upstream(), None) as proxy:  # slow from the fault on
                     target.front_port = proxy.port
                     try:
-                        return run.run(target, fleet, policy, "restart", agent=agent, **kw) | {"scenario": "slow"}
+                        return run.run(target, fleet, policy, "restart", agent=agent,
+                                       before_fault=lambda: setattr(proxy, "per_s", connack_rate),
+                                       **kw) | {"scenario": "slow"}
                     finally:
                         target.front_port = None
             return run.run(target, fleet, policy, scenario, agent=agent, **kw)
@@ -127,7 +131,8 @@ def main(args):
     policies = ("ours", "fixed") if args.policy == "both" else (args.policy,)
     results = []
     for n in sizes:
-        results += simulate(args.broker, n, args.scenario, policies, args.rate, args.down, node_settings(args),
+        rate = n / args.every if args.every else args.rate
+        results += simulate(args.broker, n, args.scenario, policies, rate, args.down, node_settings(args),
                             args.procs, args.connack_rate)
         table(results[-len(policies):])
     if len(sizes) > 1:

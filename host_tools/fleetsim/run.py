@@ -173,7 +173,8 @@ def peak_per_second(times, t0):
 
 
 def run(target, fleet, policy, scenario="restart", rate=100.0, down_s=10.0, procs=2, warm_s=60,
-        settle_s=5.0, recover_limit_s=None, workdir=None, log=None, agent=None, settings=None, label=None):
+        settle_s=5.0, recover_limit_s=None, workdir=None, log=None, agent=None, settings=None, label=None,
+        before_fault=None):
     """One run against a started target; -> dict of measures (see the module's doc).
     settings: broker settings for every node on top of the fleet's (backoff_base...);
     label: the run's name in the results (default: the policy)."""
@@ -203,6 +204,8 @@ def run(target, fleet, policy, scenario="restart", rate=100.0, down_s=10.0, proc
                                                              scenario, settle_s))
         t_settle = time.time()
         time.sleep(settle_s)
+        if before_fault:
+            before_fault()
         t_fault = time.time()
         restarting = None
         steady_cpu = sampler.since(t_settle)[0]

@@ -74,3 +74,19 @@ def test_a_broker_that_drops_each_connection_at_once_does_not_reset_the_backoff(
     assert link.connects >= 4 and link.failures >= 3
     # Each drop came within STABLE_MS of its CONNACK: the delays kept growing.
     assert link.backoff.attempt >= 3, link.backoff.attempt
+
+
+def test_refused_connects_leave_no_socket_open():
+    import os
+    from app.mqtt import Session
+    before = len(os.listdir("/proc/self/fd"))
+    for _ in range(40):
+        s = Session("b-3", "127.0.0.1", 9, timeout=2)
+        s.begin()
+        try:
+            while not s.advance():
+                time.sleep_ms(2)
+        except OSError:
+            pass
+        s.close()
+    assert len(os.listdir("/proc/self/fd")) - before < 5
