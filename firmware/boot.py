@@ -5,6 +5,10 @@
 # verifies it and only then writes /swap: the commit point. Here a committed
 # swap is finished (each step can be cut and redone on the next boot) and an
 # uncommitted /next, a deploy cut off midway, is thrown away.
+# An update over the air (app/ota.py) writes /swap "trial": the new version
+# then runs on trial (/trial) until it has published and removes /trial
+# itself (app/otatrial.py); a reset before that puts /prev back. Every step
+# is redone if power is cut.
 import gc
 import os
 import sys
@@ -32,13 +36,40 @@ def _rmtree(p):
     os.rmdir(p)
 
 
+def _put(p, data):
+    with open(p + ".tmp", "w") as f:
+        f.write(data)
+    os.rename(p + ".tmp", p)
+
+
+def _read(p):
+    try:
+        with open(p) as f:
+            return f.read()
+    except OSError:
+        return None
+
+
 def _finish_deploy():
+    if _exists("/trial") and not _exists("/swap"):
+        # The version on trial reset before it published: back to the one before.
+        if _exists("/prev"):
+            _rmtree("/next")
+            os.rename("/prev", "/next")
+        if _exists("/next"):
+            _put("/swap", "rollback")
+        else:
+            os.remove("/trial")  # nothing to go back to
     if _exists("/swap"):
         if _exists("/next"):
             if _exists("/cur"):
                 _rmtree("/prev")
                 os.rename("/cur", "/prev")
             os.rename("/next", "/cur")
+        if _read("/swap") == "trial":
+            _put("/trial", "")
+        elif _exists("/trial"):
+            os.remove("/trial")
         try:  # a new version gets a fresh count of resets (app/guard.py)
             os.remove("/boots")
         except OSError:
