@@ -4,7 +4,9 @@
 # before it in /prev. `host_tools deploy` uploads a new version to /next,
 # verifies it and only then writes /swap: the commit point. Here a committed
 # swap is finished (each step can be cut and redone on the next boot) and an
-# uncommitted /next, a deploy cut off midway, is thrown away.
+# uncommitted /next, a deploy cut off midway, is thrown away. Whoever stages
+# into /next (deploy, an OTA update) removes /prev first, so the filesystem
+# never holds more than two bundles (host_tools/partitions.py sizes it so).
 # An update over the air (app/ota.py) writes /swap "trial": the new version
 # then runs on trial (/trial) until it has published and removes /trial
 # itself (app/otatrial.py); a reset before that puts /prev back. Every step
@@ -54,21 +56,23 @@ def _finish_deploy():
     if _exists("/trial") and not _exists("/swap"):
         # The version on trial reset before it published: back to the one before.
         if _exists("/prev"):
-            _rmtree("/next")
-            os.rename("/prev", "/next")
-        if _exists("/next"):
             _put("/swap", "rollback")
-        else:
-            os.remove("/trial")  # nothing to go back to
+        else:  # nothing to go back to (and a /next is uncommitted)
+            os.remove("/trial")
     if _exists("/swap"):
+        swap = _read("/swap")
+        if swap == "rollback" and _exists("/trial"):
+            if _exists("/prev") and not _exists("/next"):
+                os.rename("/prev", "/next")
+            os.remove("/trial")
         if _exists("/next"):
             if _exists("/cur"):
                 _rmtree("/prev")
                 os.rename("/cur", "/prev")
             os.rename("/next", "/cur")
-        if _read("/swap") == "trial":
+        if swap == "trial":
             _put("/trial", "")
-        elif _exists("/trial"):
+        elif _exists("/trial"):  # a deploy over USB ends a trial
             os.remove("/trial")
         try:  # a new version gets a fresh count of resets (app/guard.py)
             os.remove("/boots")

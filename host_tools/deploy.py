@@ -5,7 +5,9 @@ files whose sha256 matches are copied on the node instead of over USB. The
 new version is staged in /next and verified by hash on the node; only then is
 /swap written, the commit point that boot.py acts on (firmware/boot.py): a
 deploy cut off before it leaves /next to be thrown away and the previous
-version running. The version replaced stays in /prev (`--rollback`). After a
+version running. The version replaced stays in /prev (`--rollback`) until the
+next deploy, which drops it before staging: the filesystem holds two bundles
+(host_tools/partitions.py), the running one and the one coming or going. After a
 soft reset, deploy waits until the node's first message reaches the broker.
 """
 import json
@@ -34,7 +36,9 @@ def stage(link, bundle, manifest, on_file=None):
     """Upload the new version to /next; -> (files uploaded, files copied on the node)."""
     code = {rel[5:]: sha for rel, sha in manifest["files"].items() if rel.startswith("code/")}
     running = link.eval("_digests('/cur')")
-    link.exec("_rmtree('/next')")
+    # Two bundles at most: /prev goes first (the running /cur stays the fallback while
+    # /next is staged); after the swap the replaced /cur becomes /prev.
+    link.exec("_rmtree('/prev'); _rmtree('/next')")
     uploaded = copied = 0
     with Progress(len(code), "deploy") as bar:
         for rel in sorted(code):

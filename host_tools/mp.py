@@ -4,6 +4,8 @@ Two builds of the same 1.25.0 source (scripts/build-micropython.sh):
 "std", the standard 64-bit port with double floats, and "esp32", the port built
 with the ESP32's numerics and object sizes (32-bit, 31-bit small ints,
 single-precision float, integer time.time()).  Firmware tests run under both.
+"esp32-frozen" is "esp32" with this checkout's app frozen in (firmware/manifest.py),
+rebuilt when the frozen sources change: the heap bench measures a frozen node on it.
 """
 import os
 import subprocess
@@ -15,17 +17,20 @@ MP_VERSION = "1.25.0"
 BUILDS = {
     "std": ("standard", "", "MICROPYTHON"),
     "esp32": ("esp32model", "-esp32model", "MICROPYTHON_ESP32"),
+    "esp32-frozen": ("esp32model-frozen", "-esp32model-frozen", "MICROPYTHON_ESP32_FROZEN"),
 }
 
 
 def binary(build="std"):
-    """Absolute path of a unix-port binary ("std" or "esp32"); builds it on first use (cached)."""
+    """Absolute path of a unix-port binary (a BUILDS name); builds it on first use (cached)."""
     variant, suffix, override = BUILDS[build]
     if os.environ.get(override):
         return os.environ[override]
     cached = paths.cache_dir() / ("micropython-" + MP_VERSION + suffix) / "micropython"
-    if cached.exists():
+    if cached.exists() and build != "esp32-frozen":  # that one: the script checks its sources
         return str(cached)
+    if build == "esp32-frozen":
+        vendor.ensure(str(paths.VENDOR))  # it freezes the vendored modules
     out = subprocess.run(["sh", str(paths.ROOT / "scripts" / "build-micropython.sh"), variant],
                          check=True, stdout=subprocess.PIPE, text=True).stdout
     return out.strip().splitlines()[-1]

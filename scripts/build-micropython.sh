@@ -4,6 +4,7 @@
 #
 #   sh scripts/build-micropython.sh            # standard: 64-bit, double float
 #   sh scripts/build-micropython.sh esp32model # the ESP32's numerics and object sizes
+#   sh scripts/build-micropython.sh esp32model-frozen  # the same, the app frozen in
 #
 # esp32model is the unix port built as an ESP32 runs Python: 32-bit
 # (MICROPY_FORCE_32BIT: 4-byte pointers, 31-bit small ints), single-precision
@@ -12,6 +13,12 @@
 # source (the version the standard build links).  Left out, as no unix build can
 # have them or the chip lacks them: ffi (not on the chip), btree (the chip has
 # it; Debian's source drops berkeley-db), and every chip peripheral.
+#
+# esp32model-frozen is esp32model with this checkout's app, drivers and vendored
+# modules frozen in through firmware/manifest.py (as an integrator's ESP32 image
+# has them): the build the heap bench measures a frozen node on.  It is rebuilt
+# when those sources change (their sha256 is kept beside the binary); its work
+# directory is kept, so a rebuild only recompiles the frozen modules.
 #
 # Debian bookworm has no micropython package and trixie's binary needs a newer
 # glibc, so we fetch trixie's *source* through a private apt state directory
@@ -26,21 +33,34 @@ CACHE=${SMARTNODE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/smartnode}
 case "$VARIANT" in
     standard) OUT=$CACHE/micropython-$MP_VERSION; OVERRIDE=${MICROPYTHON:-} ;;
     esp32model) OUT=$CACHE/micropython-$MP_VERSION-esp32model; OVERRIDE=${MICROPYTHON_ESP32:-} ;;
-    *) echo "build-micropython: unknown variant '$VARIANT' (standard or esp32model)" >&2; exit 2 ;;
+    esp32model-frozen) OUT=$CACHE/micropython-$MP_VERSION-esp32model-frozen; OVERRIDE=${MICROPYTHON_ESP32_FROZEN:-} ;;
+    *) echo "build-micropython: unknown variant '$VARIANT' (standard, esp32model or esp32model-frozen)" >&2
+       exit 2 ;;
 esac
 BIN=$OUT/micropython
+FROZEN=""
+STAMP=""
+if [ "$VARIANT" = esp32model-frozen ]; then
+    VARIANT=esp32model
+    FROZEN=1
+    ROOT=$(cd "$(dirname "$0")/.." && pwd)
+    [ -d "$ROOT/build/vendor/umqtt" ] || {
+        echo "build-micropython: $ROOT/build/vendor is missing: run \`make setup\` first" >&2; exit 1; }
+    STAMP=$(cd "$ROOT" && find firmware/manifest.py firmware/app lib build/vendor -name '*.py' | LC_ALL=C sort |
+            xargs sha256sum | sha256sum | cut -d' ' -f1)
+fi
 
 if [ -n "$OVERRIDE" ]; then
     [ -x "$OVERRIDE" ] || { echo "build-micropython: $OVERRIDE ($VARIANT override) is not executable" >&2; exit 1; }
     readlink -f "$OVERRIDE"
     exit 0
 fi
-if [ -x "$BIN" ] && [ -x "$OUT/mpy-cross" ]; then
+if [ -x "$BIN" ] && [ -x "$OUT/mpy-cross" ] && { [ -z "$FROZEN" ] || [ "$(cat "$OUT/sources.sha256" 2>/dev/null)" = "$STAMP" ]; }; then
     echo "$BIN"
     exit 0
 fi
 
-log() { echo "build-micropython ($VARIANT): $*" >&2; }
+log() { echo "build-micropython ($VARIANT${FROZEN:+, frozen}): $*" >&2; }
 
 pkgs="build-essential libffi-dev pkg-config libmbedtls-dev quilt dpkg-dev"
 [ "$VARIANT" = standard ] || pkgs="$pkgs gcc-multilib"
@@ -56,6 +76,48 @@ if [ -n "$need_pkgs" ]; then
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq -o DPkg::Lock::Timeout=600 $need_pkgs >&2
 fi
 
+# One work directory per variant: two builds never share (or delete) each other's.
+if [ "$VARIANT" = standard ]; then WORK=$CACHE/build-micropython; else WORK=$CACHE/build-micropython-$VARIANT${FROZEN:+-frozen}; fi
+jobs=$(nproc 2>/dev/null || echo 2)
+if [ "$VARIANT" = standard ]; then
+    TLS_FLAGS=""
+    MAKE_VARIANT=""
+else
+    TLS_FLAGS="CFLAGS_EXTRA=-I$WORK/src/mbedtls/include LDFLAGS_EXTRA=-L$WORK/src/mbedtls/library"
+    MAKE_VARIANT="VARIANT=$VARIANT"
+fi
+MANIFEST=../../debian/config/manifest.py
+if [ -n "$FROZEN" ]; then
+    # Debian's manifest (what every build freezes: asyncio, ...), then the app.
+    MANIFEST=$WORK/manifest.py
+fi
+
+unix_port() {  # make ports/unix in $WORK/src/mp and install it (and mpy-cross) as $OUT
+    cd "$WORK/src/mp"
+    if [ -n "$FROZEN" ]; then
+        printf 'include("%s")\ninclude("%s", port=False, simulation=True)\n' \
+            "$WORK/src/mp/debian/config/manifest.py" "$ROOT/firmware/manifest.py" > "$MANIFEST"
+    fi
+    log "building ports/unix"
+    # shellcheck disable=SC2086  # TLS_FLAGS and MAKE_VARIANT are word lists
+    make -s -C ports/unix -j"$jobs" $MAKE_VARIANT $TLS_FLAGS FROZEN_MANIFEST="$MANIFEST" \
+        MICROPY_SSL_AXTLS=0 MICROPY_SSL_MBEDTLS=1 MICROPY_PY_BTREE=0 >&2
+    mkdir -p "$OUT.tmp"
+    cp "ports/unix/build-$VARIANT/micropython" "$OUT.tmp/micropython"
+    cp mpy-cross/build/mpy-cross "$OUT.tmp/mpy-cross"
+    [ -z "$FROZEN" ] || echo "$STAMP" > "$OUT.tmp/sources.sha256"
+    rm -rf "$OUT"
+    mv "$OUT.tmp" "$OUT"
+}
+
+if [ -n "$FROZEN" ] && [ -x "$WORK/src/mp/mpy-cross/build/mpy-cross" ] \
+        && [ -f "$WORK/src/mbedtls/library/libmbedtls.a" ]; then
+    unix_port  # the frozen sources changed: a quick rebuild in the kept work directory
+    log "done"
+    echo "$BIN"
+    exit 0
+fi
+
 # The mirror the machine already uses for Debian's main archive.
 mirror=$(
     { cat /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '
@@ -66,8 +128,6 @@ mirror=$(
     } | head -n 1)
 [ -n "$mirror" ] || { log "no Debian mirror found in /etc/apt sources"; exit 1; }
 
-# One work directory per variant: two builds never share (or delete) each other's.
-if [ "$VARIANT" = standard ]; then WORK=$CACHE/build-micropython; else WORK=$CACHE/build-micropython-$VARIANT; fi
 rm -rf "$WORK"
 mkdir -p "$WORK/lists/partial" "$WORK/cache/archives/partial" "$WORK/src"
 { echo "deb-src $mirror trixie main"; echo "deb-src $mirror bookworm main"; } > "$WORK/sources.list"
@@ -79,18 +139,13 @@ $APT update >&2
 (cd "$WORK/src" && $APT source --download-only "micropython=$DEB_VERSION" >&2)
 (cd "$WORK/src" && dpkg-source --no-check -x micropython_"$DEB_VERSION".dsc mp >&2)
 
-jobs=$(nproc 2>/dev/null || echo 2)
-if [ "$VARIANT" = standard ]; then
-    TLS_FLAGS=""
-    MAKE_VARIANT=""
-else
+if [ "$VARIANT" != standard ]; then
     # mbedTLS 32-bit: the same Debian source version as the system's 64-bit libmbedtls-dev.
     tls_version=$(dpkg-query -W -f='${Version}' libmbedtls-dev)
     log "building mbedtls $tls_version 32-bit"
     (cd "$WORK/src" && $APT source --download-only "mbedtls=$tls_version" >&2)
     (cd "$WORK/src" && dpkg-source --no-check -x mbedtls_"$tls_version".dsc mbedtls >&2)
     make -s -C "$WORK/src/mbedtls/library" -j"$jobs" CC=gcc CFLAGS="-m32 -O2" static >&2
-    TLS_FLAGS="CFLAGS_EXTRA=-I$WORK/src/mbedtls/include LDFLAGS_EXTRA=-L$WORK/src/mbedtls/library"
     vdir=$WORK/src/mp/ports/unix/variants/$VARIANT
     mkdir -p "$vdir"
     cat > "$vdir/mpconfigvariant.h" <<'EOF'
@@ -105,24 +160,13 @@ EOF
 MICROPY_FORCE_32BIT = 1
 MICROPY_PY_FFI = 0
 EOF
-    MAKE_VARIANT="VARIANT=$VARIANT"
 fi
 
 cd "$WORK/src/mp"  # dpkg-source has applied debian/patches (quilt series)
 log "building mpy-cross"
 make -s -C mpy-cross -j"$jobs" >&2
-log "building ports/unix"
-# shellcheck disable=SC2086  # TLS_FLAGS and MAKE_VARIANT are word lists
-make -s -C ports/unix -j"$jobs" $MAKE_VARIANT $TLS_FLAGS \
-    FROZEN_MANIFEST=../../debian/config/manifest.py \
-    MICROPY_SSL_AXTLS=0 MICROPY_SSL_MBEDTLS=1 MICROPY_PY_BTREE=0 >&2
-
-mkdir -p "$OUT.tmp"
-cp "ports/unix/build-$VARIANT/micropython" "$OUT.tmp/micropython"
-cp mpy-cross/build/mpy-cross "$OUT.tmp/mpy-cross"
-rm -rf "$OUT"
-mv "$OUT.tmp" "$OUT"
+unix_port
 cd /
-rm -rf "$WORK"
+[ -n "$FROZEN" ] || rm -rf "$WORK"  # the frozen build's is kept for its quick rebuilds
 log "done"
 echo "$BIN"

@@ -18,6 +18,12 @@ ATTRS = {
 # An interval's problems per attribute, as bits (app.rec_air logs them so).
 MISSING, RANGE, STUCK, OUTLIER, HUMID = 2, 4, 8, 16, 32
 PM = ("pm1", "pm25", "pm10")  # particulates: humidity makes optical counters overread them
+# Bounds the Smart Data Models schema puts on the published value (raw units): a
+# sample outside them is flagged `range:` and kept out of the statistics, since
+# AirQualityObserved with relativeHumidity 1.2 is refused. Samples that are only
+# implausible (a -60 degC reading) are flagged and published as measured.
+SCHEMA = {"pm25": (0, None), "pm10": (0, None), "relativeHumidity": (0, 10000),
+          "pressure": (0, None), "co2": (0, None)}
 ORDER = ("pm1", "pm25", "pm10", "temperature", "relativeHumidity", "pressure", "co2")
 
 
@@ -26,6 +32,7 @@ class Channel:
         self.name = name
         self.index = ORDER.index(name)  # its bit in a log record (app.rec_air)
         self.scale, self.decimals, self.lo, self.hi = ATTRS[name]
+        self.schema = SCHEMA.get(name)
         self.stuck_s = stuck_s
         self.stuck_n = stuck_n
         self.chain = chain  # filters.Chain or None
@@ -49,6 +56,9 @@ class Channel:
         """A sample at time t (raw integer units); checks see it before any filter."""
         if raw < self.lo or raw > self.hi:
             self.out_of_range = True
+            b = self.schema
+            if b and (raw < b[0] or (b[1] is not None and raw > b[1])):
+                return
         if raw == self.run_value:
             self.run_n += 1
         else:
@@ -77,7 +87,7 @@ class Channel:
     def flag_bits(self):
         """This interval's problems as app.rec_air flag bits."""
         bits = 0
-        if self.n == 0 and self.rejected == 0 and self.expected:
+        if self.n == 0 and self.rejected == 0 and self.expected and not self.out_of_range:
             bits |= MISSING
         if self.out_of_range:
             bits |= RANGE

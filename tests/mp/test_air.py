@@ -122,6 +122,22 @@ def test_impossible_values_are_flagged_but_published_unclipped():
     assert r["dataQuality"] == ["range:pm25", "range:temperature"]
 
 
+def test_values_the_data_model_forbids_are_flagged_and_kept_out():
+    # AirQualityObserved allows relativeHumidity only in [0, 1] (Smart Data Models
+    # schema): a DHT22 misread of 120 %RH must not make the entity unpublishable.
+    out = []
+    cfg = {"device_id": "n1", "apikey": "k", "interval": 300, "air": {"sensors": {"dht22": {}}}}
+    p = air.build(cfg, None, readings(out))
+    for i, rh in enumerate((120.0, 50.0, 52.0)):
+        p.event(T0 + i, {"t": T0 + i, "air": {"sensor": "dht22", "temperature": 20.0, "humidity": rh}})
+    p.close(T0 + 300)
+    p.event(T0 + 301, {"t": T0 + 301, "air": {"sensor": "dht22", "temperature": 20.0, "humidity": 130.0}})
+    p.close(T0 + 600)
+    r1, r2 = out
+    assert r1["relativeHumidity"] == 0.51 and r1["dataQuality"] == ["range:relativeHumidity"]
+    assert "relativeHumidity" not in r2 and r2["dataQuality"] == ["range:relativeHumidity"]
+
+
 def test_humid_flags_start_at_70_percent():
     out = []
     cfg = {"device_id": "n1", "apikey": "k", "interval": 300, "air": {"sensors": {"sds011": {}, "dht22": {}}}}

@@ -148,7 +148,7 @@ def test_an_update_over_the_air_becomes_the_version_on_trial():
 
 def test_a_version_that_resets_on_trial_gives_way_to_the_one_before():
     every_cut({"cur": "v2", "prev": "v1", "trial": ""}, {"cur": "v1", "prev": "v2"}, 8)
-    every_cut({"cur": "v2", "next": "v1", "trial": ""}, {"cur": "v1", "prev": "v2"}, 7)  # half-way
+    every_cut({"cur": "v2", "prev": "v1", "trial": "", "swap": "rollback"}, {"cur": "v1", "prev": "v2"}, 6)
 
 
 def test_a_confirmed_version_stays():
@@ -166,3 +166,5 @@ def test_a_deploy_over_usb_ends_a_trial():
 
 def test_nothing_to_roll_back_to_leaves_the_running_version():
     every_cut({"cur": "v2", "trial": ""}, {"cur": "v2"}, 1)
+    # A deploy over USB cut off during a trial (it dropped /prev): its /next is not a fallback.
+    every_cut({"cur": "v2", "next": "v3-partial", "trial": ""}, {"cur": "v2"}, 4)
