@@ -84,9 +84,12 @@ def verify(q, digest, r, s):
     gq = _double(G[0], G[1], 1) if q == G else _add_affine(G[0], G[1], 1, q[0], q[1])
     table = (None, q, G, _affine(*gq) if gq[2] else None)
     X, Y, Z = 1, 1, 0
-    for i in range(255, -1, -1):
+    b1 = u1.to_bytes(32, "big")  # bits by small-int arithmetic: no big int per step
+    b2 = u2.to_bytes(32, "big")
+    for i in range(256):
         X, Y, Z = _double(X, Y, Z)
-        t = table[((u1 >> i) & 1) << 1 | ((u2 >> i) & 1)]
+        m = 0x80 >> (i & 7)
+        t = table[(2 if b1[i >> 3] & m else 0) | (1 if b2[i >> 3] & m else 0)]
         if t is not None:
             X, Y, Z = _add_affine(X, Y, Z, t[0], t[1])  # None: 0, or G + Q = infinity
     if not Z:

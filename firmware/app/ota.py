@@ -341,6 +341,9 @@ def start(shell, params):
         if result.startswith("ERROR"):
             link.last_error = "update: " + result
             release()
+        else:  # committed: the link reboots once its answer is out; without a broker, here
+            await asyncio.sleep_ms(5000)
+            shell.board.reboot()
 
     asyncio.create_task(task())
 
