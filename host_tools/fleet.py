@@ -20,6 +20,7 @@ told about each (types, units, static attributes) is host_tools/iota.py.
     smartnode fleet iota INVENTORY.csv --types TYPES.json --secrets SECRETS.json [--out FILE]    # the agent's requests
     smartnode fleet sites INVENTORY.csv --types TYPES.json --secrets SECRETS.json [--out FILE]   # the parking sites
     smartnode fleet rabbitmq INVENTORY.csv --types TYPES.json --secrets SECRETS.json --out DIR   # the durable path (rabbitmq.py)
+    smartnode fleet simulate --nodes 300                     # a generated region through a broker restart
 """
 import json
 import os
@@ -165,6 +166,11 @@ def add_arguments(p):
                    help="a cluster: the agent's queues replicated on every member (mirrored: what "
                         "iotagent-json 3.14 can declare; quorum: needs an agent declaring x-queue-type)")
     w.set_defaults(func=_main_rabbitmq)
+    from .fleetsim import cli as simulate
+    w = sub.add_parser("simulate", help="a region of virtual nodes through a broker restart, measured "
+                                        "(host_tools/fleetsim)")
+    simulate.add_arguments(w)
+    w.set_defaults(func=simulate.main)
 
 
 def main(args):

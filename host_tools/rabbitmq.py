@@ -311,8 +311,9 @@ class Cluster(procs.Scratch):
     """Three RabbitMQ nodes on loopback joined into one cluster (one epmd, one cookie).
     `definitions` are imported once the cluster is formed; c.nodes[i].mqtt_port."""
 
-    def __init__(self, size=3, definitions=None, workdir=None):
+    def __init__(self, size=3, definitions=None, workdir=None, extra=""):
         self.dir = workdir or tempfile.mkdtemp(prefix="rabbitmq-cluster-")
+        self.extra = extra  # more rabbitmq.conf lines for every member
         self._own_dir = workdir is None
         self.size = size
         self.definitions = definitions
@@ -332,7 +333,7 @@ class Cluster(procs.Scratch):
         peers = "cluster_formation.peer_discovery_backend = classic_config\n" + "".join(
             "cluster_formation.classic_config.nodes.%d = %s@localhost\n" % (i + 1, n) for i, n in enumerate(names))
         self.nodes = [RabbitMQ(n, workdir=os.path.join(self.dir, "n%d" % i), home=self.dir, epmd=self.epmd,
-                               extra=peers) for i, n in enumerate(names)]
+                               extra=peers + self.extra) for i, n in enumerate(names)]
         self.nodes[0].start(timeout)
         for n in self.nodes[1:]:
             n.spawn()

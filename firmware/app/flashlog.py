@@ -2,7 +2,7 @@
 # ring, records appended by programming only, one erase per sector filled.
 #
 # Sector layout (little endian):
-#   0   magic "SLg1"
+#   0   magic "SLg2" ("SLg1": records of the older layout below)
 #   4   sector_seq  u32  +1 per sector opened: orders the ring at boot
 #   8   first_seq   u32  sequence number of the sector's first record
 #   12  erase_count u32  wear accounting
@@ -10,7 +10,13 @@
 #   20  crc32 of bytes 0..20
 #   24  ack bitmap: k leading cleared bits (MSB first) = the sector's first k
 #       records are acknowledged; the newest sector with any holds the read position
-#   24+ACK records: len u16, seq u32, crc32(len, seq, payload) u32, payload
+#   24+ACK records: length (one byte below 0x80, else two: 0x80 | high 7 bits, low
+#       8 bits), crc32 u32 of (seq u32, the length bytes, payload), payload.
+#       A record's seq is its sector's first_seq plus its place there: it is not
+#       stored, but the CRC covers it, so a record read at the wrong place fails.
+#   "SLg1" sectors (firmware before compact record headers) hold len u16, seq u32,
+#   crc32(len, seq, payload) u32, payload: read as they are, never written; an
+#   update that finds one at the head opens a new sector for its first append.
 #
 # The sector after the head is always kept erased (the spare). Opening a new
 # head writes its header (with the drops it causes) first, and only then erases
@@ -26,12 +32,27 @@ try:
 except ImportError:  # a port built without it
     from app.crc32 import crc32
 
-MAGIC = b"SLg1"
+MAGIC = b"SLg2"
+MAGIC_V1 = b"SLg1"
 HDR = "<4sIIIII"
 HDR_LEN = 24
-REC = "<HII"
-REC_LEN = 10
+REC_V1 = "<HII"
+REC_V1_LEN = 10
+REC_MIN = 5  # one length byte and the CRC
+ACK_PER = 10  # bytes of sector per ack bit: the bitmap has a bit for every record a
+              # sector can hold of the older layout; a sector is closed when its bits run out
 ERASE = 6
+
+
+def record_bytes(n):
+    """Flash a record with an n-byte payload takes (header included)."""
+    return n + (REC_MIN if n < 0x80 else REC_MIN + 1)
+
+
+# The record buffer: a node's readings are at most 512 bytes (app.node RECORD_MAX); a
+# larger record, up to max_payload, gets a buffer of its own. A whole sector's would
+# cost 4 KB of heap for nothing.
+BUF = 544
 
 
 class LogError(Exception):
@@ -46,12 +67,14 @@ class FlashLog:
         self.n = blocks or dev.ioctl(4, 0) - first_block
         if self.n < 3:
             raise LogError("a flash log needs at least 3 sectors")
-        self.ack_len = (bs // REC_LEN + 7) // 8
+        self.ack_len = (bs // ACK_PER + 7) // 8
+        self.ack_bits = 8 * self.ack_len
         self.data_off = HDR_LEN + self.ack_len
-        self.max_payload = bs - self.data_off - REC_LEN
+        self.max_payload = min(bs - self.data_off - REC_MIN - 1, 0x7FFF)
         self._hdr = bytearray(self.data_off)
-        self._rec = bytearray(REC_LEN)
-        self._buf = bytearray(bs)
+        self._rec = bytearray(REC_V1_LEN)
+        self._seq = bytearray(4)
+        self._buf = bytearray(min(bs, max(BUF, self.ack_len)))  # ack bits go through it too
         self.dropped = 0
         self.mode = "flash"
         self.recover()
@@ -67,15 +90,16 @@ class FlashLog:
         self.dev.ioctl(ERASE, self.base + sector)
 
     def _header(self, sector):
-        """Reads header and ack bitmap into _hdr; -> (sector_seq, first_seq, erases, dropped) or None."""
+        """Reads header and ack bitmap into _hdr; -> (sector_seq, first_seq, erases, dropped,
+        older record layout?) or None."""
         h = self._hdr
         self._read(sector, 0, h)
-        if h[0:4] != MAGIC:
-            return None
         magic, sseq, first, erases, dropped, crc = struct.unpack_from(HDR, h)
+        if magic != MAGIC and magic != MAGIC_V1:
+            return None
         if crc32(memoryview(h)[:20]) != crc:
             return None
-        return sseq, first, erases, dropped
+        return sseq, first, erases, dropped, magic == MAGIC_V1
 
     def _acked_count(self):
         """Records acknowledged in the sector whose header is in _hdr (leading cleared bits)."""
@@ -99,11 +123,14 @@ class FlashLog:
         self._prog(sector, 0, memoryview(h)[:HDR_LEN])
 
     def _blank_from(self, sector, off):
-        mv = memoryview(self._buf)[:self.bs - off]
-        self._read(sector, off, mv)
-        for b in mv:
-            if b != 0xFF:
-                return False
+        buf = self._buf
+        while off < self.bs:
+            mv = memoryview(buf)[:min(len(buf), self.bs - off)]
+            self._read(sector, off, mv)
+            for b in mv:
+                if b != 0xFF:
+                    return False
+            off += len(mv)
         return True
 
     # -- boot
@@ -120,7 +147,7 @@ class FlashLog:
             return
         hh = self._header(head)
         self.head, self.head_sseq, self.head_first, self.head_erases = head, hh[0], hh[1], hh[2]
-        self.dropped = hh[3]
+        self.dropped, self.head_v1 = hh[3], hh[4]
         # Walk back over the run of consecutive sectors; the newest ack bits win.
         acked = -1
         self.ack_sector, self.ack_count = -1, 0
@@ -156,33 +183,55 @@ class FlashLog:
 
     def _scan_head(self):
         """Finds the append position in the head sector; a torn tail closes the sector."""
-        bs, rec = self.bs, self._rec
         off, seq = self.data_off, self.head_first
-        self.head_full = False
-        while off + REC_LEN <= bs:
-            self._read(self.head, off, rec)
-            length, rseq, crc = struct.unpack_from(REC, rec)
-            if length == 0xFFFF and rseq == 0xFFFFFFFF and crc == 0xFFFFFFFF:
+        while True:
+            r = self._at(self.head, off, seq, self.head_v1)
+            if r is None or self._payload(self.head, off, r, seq, self.head_v1) is None:
                 break
-            if rseq != seq or length > bs - off - REC_LEN or self._payload(self.head, off, length, crc) is None:
-                self.head_full = True  # a half-written record: never append after it
-                break
-            off += REC_LEN + length
+            off += r[0] + r[1]
             seq += 1
-        if not self.head_full and not self._blank_from(self.head, off):
-            # An interrupted program may leave bits anywhere in its range, even
-            # past a record header that reads erased: never program over them.
-            self.head_full = True
+        # A half-written record, or bits an interrupted program left anywhere in its
+        # range (even past a header that reads erased): never program over them. A
+        # sector of the older layout is left as it is.
+        self.head_full = self.head_v1 or not self._blank_from(self.head, off)
         self.head_off = off
         self.next_seq = seq
 
-    def _payload(self, sector, off, length, crc):
-        """Reads the payload of the record at off into _buf; -> its memoryview, or None if corrupt."""
-        mv = memoryview(self._buf)[:length]
-        self._read(sector, off + REC_LEN, mv)
-        if crc32(mv, crc32(memoryview(self._rec)[:6])) != crc:
+    def _at(self, sector, off, seq, v1):
+        """The record seq's header at off -> (header length, payload length, crc), or None
+        where no record can start (erased space, the sector's end, not record seq)."""
+        rec, room = self._rec, self.bs - off
+        if v1:
+            if room < REC_V1_LEN:
+                return None
+            self._read(sector, off, rec)
+            length, rseq, crc = struct.unpack_from(REC_V1, rec)
+            if rseq != seq or length > room - REC_V1_LEN:
+                return None
+            return REC_V1_LEN, length, crc
+        if room < REC_MIN:
             return None
-        return mv
+        self._read(sector, off, memoryview(rec)[:REC_MIN + 1 if room > REC_MIN else REC_MIN])
+        length, hl = rec[0], 1
+        if length & 0x80:
+            length, hl = (length & 0x7F) << 8 | rec[1], 2
+        if length > room - hl - 4:
+            return None
+        return hl + 4, length, struct.unpack_from("<I", rec, hl)[0]
+
+    def _payload(self, sector, off, r, seq, v1):
+        """Reads the payload of the record at off (header r from _at, still in _rec) into
+        _buf; -> its memoryview, or None if it is not whole."""
+        skip, length, crc = r
+        mv = memoryview(self._buf if length <= len(self._buf) else bytearray(length))[:length]
+        self._read(sector, off + skip, mv)
+        head = memoryview(self._rec)
+        if v1:
+            c = crc32(head[:6])
+        else:
+            struct.pack_into("<I", self._seq, 0, seq)
+            c = crc32(head[:skip - 4], crc32(self._seq))
+        return mv if crc32(mv, c) == crc else None
 
     def _format(self):
         self._erase(0)
@@ -191,6 +240,7 @@ class FlashLog:
         self.head, self.head_sseq, self.head_first, self.head_erases = 0, 1, 1, 1
         self.tail, self.tail_first = 0, 1
         self.head_off, self.head_full, self.next_seq = self.data_off, False, 1
+        self.head_v1 = False
         self.acked, self.ack_sector, self.ack_count = 0, -1, 0
         self.dropped = 0
         self.spare_erases = 1
@@ -214,16 +264,24 @@ class FlashLog:
         n = len(payload)
         if n > self.max_payload:
             raise LogError("record of %d bytes exceeds %d" % (n, self.max_payload))
-        if self.head_full or self.head_off + REC_LEN + n > self.bs:
+        size = record_bytes(n)
+        if (self.head_full or self.head_off + size > self.bs
+                or self.next_seq - self.head_first >= self.ack_bits):
             self._open_next()
         seq = self.next_seq
-        buf = self._buf
-        struct.pack_into("<HI", buf, 0, n, seq)
-        buf[REC_LEN:REC_LEN + n] = payload
+        buf = self._buf if size <= len(self._buf) else bytearray(size)
+        skip = size - n
+        if skip == REC_MIN:
+            buf[0] = n
+        else:
+            buf[0] = 0x80 | n >> 8
+            buf[1] = n & 0xFF
+        buf[skip:size] = payload
         mv = memoryview(buf)
-        struct.pack_into("<I", buf, 6, crc32(mv[REC_LEN:REC_LEN + n], crc32(mv[:6])))
-        self._prog(self.head, self.head_off, mv[:REC_LEN + n])
-        self.head_off += REC_LEN + n
+        struct.pack_into("<I", self._seq, 0, seq)
+        struct.pack_into("<I", buf, skip - 4, crc32(mv[skip:size], crc32(mv[:skip - 4], crc32(self._seq))))
+        self._prog(self.head, self.head_off, mv[:size])
+        self.head_off += size
         self.next_seq = seq + 1
         return seq
 
@@ -245,7 +303,7 @@ class FlashLog:
                            self.dropped + lost)
         self.head, self.head_sseq, self.head_first = new, self.head_sseq + 1, self.next_seq
         self.head_erases = self.spare_erases
-        self.head_off, self.head_full = self.data_off, False
+        self.head_off, self.head_full, self.head_v1 = self.data_off, False, False
         self.dropped += lost
         self.tail, self.tail_first = tail, tail_first
         if tail_first - 1 > self.acked:
@@ -302,44 +360,45 @@ class FlashLog:
         if seq >= self.next_seq or max_count <= 0:
             return out
         if self._cursor >= 0 and self._cur_seq == seq:
-            sector, off = self._cursor, self._cur_off
+            sector, off, v1 = self._cursor, self._cur_off, self._cur_v1
         else:
             sector, first = self._locate(seq)
-            off = self._skip(sector, first, seq)
+            v1 = self._header(sector)[4]
+            off = self._skip(sector, first, seq, v1)
         size = 0
-        rec, bs = self._rec, self.bs
         while seq < self.next_seq and len(out) < max_count:
             mv = None
-            if off + REC_LEN <= bs:
-                self._read(sector, off, rec)
-                length, rseq, crc = struct.unpack_from(REC, rec)
-                if rseq == seq and length <= bs - off - REC_LEN:
-                    if out and size + length > max_bytes:
-                        break
-                    mv = self._payload(sector, off, length, crc)
+            r = self._at(sector, off, seq, v1)
+            if r is not None:
+                if out and size + r[1] > max_bytes:
+                    break
+                mv = self._payload(sector, off, r, seq, v1)
             if mv is None:
                 # The end of this sector's records (or a torn one): go on in the next sector.
                 if sector == self.head:
                     break
                 sector = (sector + 1) % self.n
                 off = self.data_off
-                first = self._header(sector)[1]
+                h = self._header(sector)
+                first, v1 = h[1], h[4]
                 if first > seq:  # records lost to corruption: skip to what exists
                     seq = first
                 continue
             out.append((seq, bytes(mv)))
-            size += length
-            off += REC_LEN + length
+            size += r[1]
+            off += r[0] + r[1]
             seq += 1
-        self._cursor, self._cur_off, self._cur_seq = sector, off, seq
+        self._cursor, self._cur_off, self._cur_seq, self._cur_v1 = sector, off, seq, v1
         return out
 
-    def _skip(self, sector, first, seq):
+    def _skip(self, sector, first, seq, v1):
         """Offset of record seq in sector, walking its record headers."""
-        off, rec = self.data_off, self._rec
-        for _ in range(seq - first):
-            self._read(sector, off, rec)
-            off += REC_LEN + struct.unpack_from("<H", rec)[0]
+        off = self.data_off
+        for s in range(first, seq):
+            r = self._at(sector, off, s, v1)
+            if r is None:  # corrupt: read() goes on in the next sector
+                break
+            off += r[0] + r[1]
         return off
 
     def stats(self):

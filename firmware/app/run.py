@@ -34,7 +34,8 @@ class Shell:
         self.baselines = BaselineStore(board.baseline_file())
         record.use_book(beside(board.baseline_file(), "keys.json"))
         self.narrator = Narrator()  # the console lines a technician follows
-        self.node = Node(cfg, board, log, baselines=self.baselines, on_reading=self.narrator.reading)
+        self.node = self.new_node()
+        self.sensing = self.radio = True  # off while a power profile (app.power) says so
         self.clock = TimeSync(synced=board.clock_set(), boot_seq=log.next_seq)
         self.uplink = Uplink(cfg, log, clock=self.clock, window=cfg["broker"].get("window", 8))
         self.commands = Commands(cfg, self, store, apply=self.reconfigure)
@@ -59,6 +60,10 @@ class Shell:
 
         ota.start(self, params)
 
+    def new_node(self, cfg=None):
+        return Node(cfg or self.cfg, self.board, self.log, baselines=self.baselines,
+                    on_reading=self.narrator.reading)
+
     def reconfigure(self, cfg, changed=None):
         if changed is not None and list(changed) == ["interval"] and all(
                 hasattr(p, "interval") for p in self.node.pipelines):
@@ -66,8 +71,7 @@ class Shell:
                 p.interval = cfg["interval"]  # from the next interval on
         else:
             self.node.close(self.board.now())  # the interval in progress is reported, not lost
-            self.node = Node(cfg, self.board, self.log, baselines=self.baselines,
-                             on_reading=self.narrator.reading)
+            self.node = self.new_node(cfg)
         self.health_key = fiware.key(cfg, "device", cfg["device_id"])
         h = cfg.get("health") or {}
         self.health.interval = h.get("interval", 300)
@@ -92,7 +96,8 @@ async def sense(shell, period_ms=None):
     board = shell.board
     while True:
         try:
-            shell.sense(board.now(), time.ticks_ms())
+            if shell.sensing:
+                shell.sense(board.now(), time.ticks_ms())
         except Exception as e:  # a sensor fault must not stop delivery of what is logged
             shell.link.last_error = "sense: %r" % (e,)
             say("sense:", repr(e))
@@ -111,6 +116,10 @@ async def network(shell, boot_ms):
     link = shell.link
     first = True
     while True:
+        if not shell.radio:  # a power profile has the radio off
+            shell.liveness.net_tick(time.ticks_ms())
+            await asyncio.sleep_ms(100)
+            continue
         try:
             ms = link.step()
         except Exception as e:  # a bug in delivery must not end the node's sensing
@@ -222,6 +231,10 @@ def main(config_path="config.json", board_path="board.json", cause=None):
     board.cause = cause
     shell = Shell(cfg, board, open_log(board, cfg.get("log") or {}), store)
     screen = start_screen(shell)
+    ctl = None
+    if (cfg.get("power") or {}).get("profile", "mains") != "mains":
+        from app import power
+        ctl = power.controller(shell, cfg["power"], time.ticks_ms())
     STATE.update(cfg=cfg, shell=shell, log=shell.log, uplink=shell.uplink, display=screen)
     say("node", cfg["device_id"], "up, interval", cfg["interval"], "s")
 
@@ -230,6 +243,8 @@ def main(config_path="config.json", board_path="board.json", cause=None):
         asyncio.create_task(watch(shell, wdt, w.get("stable", 300)))
         if screen is not None:
             asyncio.create_task(show(screen))
+        if ctl is not None:
+            asyncio.create_task(power.supervise(shell, ctl))
         await network(shell, boot_ms)
 
     asyncio.run(both())

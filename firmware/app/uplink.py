@@ -25,7 +25,10 @@ CHUNK = 16  # log records read at a time while gathering
 
 
 class Uplink:
-    def __init__(self, cfg, log, transport=None, window=8, max_batch=64, max_bytes=6144,
+    # max_bytes: readings per message as logged in text; the batch buffer holds that and
+    # their seq fields (2.7 KB, grown only for one reading larger than any before).
+    # A window of 8 such messages keeps a link busy; bigger batches would only cost heap.
+    def __init__(self, cfg, log, transport=None, window=8, max_batch=32, max_bytes=2048,
                  clock=None):
         self.log = log
         self.transport = transport  # a synchronous publish(topic, payload) (replay)

@@ -6,7 +6,7 @@ import time
 
 import vfs
 
-from app.flashlog import FlashLog
+from app.flashlog import FlashLog, record_bytes
 from app.norflash import NorFlash
 
 READING = 40
@@ -67,7 +67,7 @@ def main():
     # Wear after 100 laps of a smaller ring (same code path, fewer appends to run).
     dev = NorFlash(16)
     log = FlashLog(dev)
-    per_lap = (16 - 1) * ((dev.sector_size - log.data_off) // (READING + 10))
+    per_lap = (16 - 1) * ((dev.sector_size - log.data_off) // record_bytes(READING))
     live(log, per_lap * 100)
     erases = list(dev.erases)
     mean = sum(erases) / len(erases)

@@ -90,7 +90,8 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         stream = Path(tmp) / "day.jsonl"
         with open(stream, "w") as f:
-            capacity = (log_bytes // SECTOR - 2) * (SECTOR - 76) // 25  # readings of 25 bytes
+            # readings of about 21 bytes with their headers (the reference node's mean): health's logUsed
+            capacity = (log_bytes // SECTOR - 2) * (SECTOR - 76) // 21
             f.write(json.dumps({"config": cfg, "board": {"name": "unix-sim"}, "t0": T0,
                                 "capacity": capacity, "days_before": 15,
                                 "readings_per_day": 1732}) + "\n")

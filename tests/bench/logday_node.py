@@ -6,17 +6,20 @@
 # days each fills of the board's log before the first reading is dropped.
 #   micropython logday_node.py day <stream.jsonl> <records file>
 #   micropython -X heapsize=64M logday_node.py held <records file> <log sectors> <baseline sectors>
+# The baseline's log is the older firmware's too (10-byte record headers: tests/mp/flashlog_v1.py).
 import gc
 import json
 import sys
 
-from app import rec_health, record
-from app.board_unix import Board
-from app.flashlog import FlashLog
-from app.health import Health
-from app.isotime import iso
-from app.node import Node
-from app.norflash import NorFlash
+sys.path.append(__file__.rpartition("/")[0] + "/../mp")
+import flashlog_v1  # noqa: E402
+from app import rec_health, record  # noqa: E402
+from app.board_unix import Board  # noqa: E402
+from app.flashlog import FlashLog, record_bytes  # noqa: E402
+from app.health import Health  # noqa: E402
+from app.isotime import iso  # noqa: E402
+from app.node import Node  # noqa: E402
+from app.norflash import NorFlash  # noqa: E402
 
 DAY = 86400
 NEW_HEALTH = (b'"backlogDays"', b'"logUsed"', b'"logNearlyFull"')  # item 4 of issue 13: not today's
@@ -101,9 +104,9 @@ def day(stream, out):
         assert not node.unlogged, node.last_error
 
 
-def days_held(recs, sectors):
+def days_held(recs, sectors, log_class=FlashLog):
     """Days of recs appended, in order and again, to a log of `sectors` before a drop."""
-    log = FlashLog(NorFlash(sectors))
+    log = log_class(NorFlash(sectors))
     n = 0
     while True:
         for r in recs:
@@ -131,7 +134,7 @@ def main():
     if sys.argv[1] == "held":  # held <records> <log sectors> <baseline log sectors>: a big heap
         held = days_held(load(sys.argv[2]), int(sys.argv[3]))
         gc.collect()
-        base = days_held(load(sys.argv[2] + ".text"), int(sys.argv[4]))
+        base = days_held(load(sys.argv[2] + ".text"), int(sys.argv[4]), flashlog_v1.FlashLog)
         print(json.dumps({"days_held": held, "days_held_baseline": base}))
         return
     # day <stream> <records out> [sample]: a device-sized heap (health reports free heap)
@@ -151,8 +154,8 @@ def main():
         k = kinds[r[0] & 15]
         c = per.setdefault(k, [0, 0, 0])
         c[0] += 1
-        c[1] += 10 + len(r)  # the log's record header (length, seq, CRC) is 10 bytes
-        c[2] += 10 + len(today(r))
+        c[1] += record_bytes(len(r))  # with the log's record header
+        c[2] += 10 + len(today(r))  # the older log's header: length u16, seq u32, CRC u32
     print(json.dumps({"per_kind": per, "readings": len(recs),
                       "bytes": sum(c[1] for c in per.values()),
                       "baseline_bytes": sum(c[2] for c in per.values())}))

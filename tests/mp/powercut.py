@@ -70,8 +70,9 @@ def payload(step):
 class Run:
     """Runs steps on dev, remembering what was appended and what append reported durable."""
 
-    def __init__(self, dev):
+    def __init__(self, dev, older=FlashLog):
         self.dev = dev
+        self.older = older    # the log class before the first boot (an older firmware's)
         self.attempted = []   # [seq - 1]: the append step whose payload got seq (one run: no seq reuse)
         self.durable = 0      # highest seq whose append returned
         self.acked = 0        # highest seq whose ack returned
@@ -82,7 +83,7 @@ class Run:
         self.log = None
 
     def go(self, steps, log=None):
-        self.log = log or FlashLog(self.dev)
+        self.log = log or self.older(self.dev)
         for i, st in enumerate(steps):
             self.step = i
             self.do(st)
@@ -152,18 +153,20 @@ def check_recovered(log, run, ref):
 SECTOR = 512  # small sectors: a short scenario wraps the ring many times
 
 
-def reference(steps, sectors, sector=SECTOR):
+def reference(steps, sectors, sector=SECTOR, older=FlashLog):
     dev = NorFlash(sectors, sector)
-    run = Run(dev)
+    run = Run(dev, older)
     run.go(steps)
     return run.states, dev.ops
 
 
-def cut_once(steps, sectors, ref, op, fraction, recut=None, sector=SECTOR, scatter=False):
-    """Cut at flash op `op`; optionally cut again during recovery. Returns the recovered log."""
+def cut_once(steps, sectors, ref, op, fraction, recut=None, sector=SECTOR, scatter=False,
+             older=FlashLog):
+    """Cut at flash op `op`; optionally cut again during recovery (today's firmware recovers,
+    whichever wrote the log). Returns the recovered log."""
     gc.collect()
     dev = NorFlash(sectors, sector)
-    run = Run(dev)
+    run = Run(dev, older)
     dev.cut(op, fraction, scatter)
     try:
         run.go(steps)
@@ -192,10 +195,10 @@ def cut_once(steps, sectors, ref, op, fraction, recut=None, sector=SECTOR, scatt
     return log
 
 
-def every_op(steps, sectors, fraction=0.5, scatter=False):
-    ref, total = reference(steps, sectors)
+def every_op(steps, sectors, fraction=0.5, scatter=False, older=FlashLog):
+    ref, total = reference(steps, sectors, SECTOR, older)
     for op in range(total):
-        cut_once(steps, sectors, ref, op, fraction, None, SECTOR, scatter)
+        cut_once(steps, sectors, ref, op, fraction, None, SECTOR, scatter, older)
     return total
 
 

@@ -2,6 +2,7 @@
 from app.crc32 import crc32 as soft_crc32
 from app.flashlog import FlashLog, LogError
 from app.norflash import NorFlash
+import flashlog_v1
 from mptest import raises
 
 
@@ -18,8 +19,8 @@ def test_appending_only_programs_the_record():
     before = f.total_programmed()
     for i in range(20):
         log.append(b"%040d" % i)
-    # 10 bytes of record header (length, sequence number, CRC) per 40-byte reading, no erase.
-    assert f.total_programmed() - before == 20 * 50
+    # 5 bytes of record header (one length byte, CRC) per 40-byte reading, no erase.
+    assert f.total_programmed() - before == 20 * 45
     assert f.total_erases() == erases and f.ops == ops + 20
     before = f.total_programmed()
     log.ack(7)
@@ -32,7 +33,7 @@ def test_one_erase_per_sector_filled_and_even_wear():
     log = FlashLog(f)
     for i in range(4000):
         log.ack(log.append(b"%040d" % i))
-    per_sector = (4096 - log.data_off) // 50
+    per_sector = (4096 - log.data_off) // 45
     # Formatting erases 2 sectors; each further sector opened erases exactly one.
     opened = (4000 - 1) // per_sector
     assert f.total_erases() == 2 + opened
@@ -68,18 +69,18 @@ def test_foreign_data_in_the_region_is_formatted_over():
 
 
 def test_a_long_outage_loses_whole_oldest_sectors_and_counts_them():
-    # 4 KiB sectors: 24-byte header + 52-byte ack bitmap, then 50-byte records
-    # (10-byte record header + 40-byte reading): 80 readings per sector, and a
+    # 4 KiB sectors: 24-byte header + 52-byte ack bitmap, then 45-byte records
+    # (5-byte record header + 40-byte reading): 89 readings per sector, and a
     # 16-sector ring keeps 15 sectors (one stays erased).
-    per_sector = (4096 - 24 - 52) // 50
-    assert per_sector == 80
+    per_sector = (4096 - 24 - 52) // 45
+    assert per_sector == 89
     log = FlashLog(NorFlash(16))
     n = 3000
     for i in range(n):
         log.append(b"%040d" % i)
     head = (n - 1) // per_sector
     first_kept = (head - 14) * per_sector + 1
-    assert log.dropped == first_kept - 1 == 1840
+    assert log.dropped == first_kept - 1 == 1691
     assert log.pending == n - first_kept + 1
     # The broker is back: everything kept arrives, oldest first, once.
     got = []
@@ -88,6 +89,29 @@ def test_a_long_outage_loses_whole_oldest_sectors_and_counts_them():
         got += [s for s, _ in batch]
         log.ack(batch[-1][0])
     assert got == list(range(first_kept, n + 1))
-    assert log.dropped == 1840
+    assert log.dropped == 1691
     again = FlashLog(log.dev)
-    assert again.pending == 0 and again.dropped == 1840 and again.next_seq == n + 1
+    assert again.pending == 0 and again.dropped == 1691 and again.next_seq == n + 1
+
+
+def test_a_log_of_the_older_layout_is_read_after_an_update_and_goes_on():
+    f = NorFlash(6, 512)
+    old = flashlog_v1.FlashLog(f)  # "SLg1": 10-byte record headers, 32 of these a sector
+    for i in range(60):
+        old.append(b"old%02d" % i)
+    old.ack(20)
+    log = FlashLog(f)
+    assert (log.next_seq, log.acked, log.dropped) == (61, 20, 0)
+    assert log.read(0, [], 100, 1 << 20) == old.read(0, [], 100, 1 << 20)
+    head = log.head
+    assert log.append(b"new") == 61
+    # Never written in the older layout: the first append opens a sector of today's.
+    assert log.head == head + 1
+    hdr = bytearray(4)
+    f.readblocks(log.head, hdr)
+    assert hdr == b"SLg2"
+    log.ack(45)
+    again = FlashLog(f)
+    got = again.read(0, [], 100, 1 << 20)
+    assert [p for _, p in got] == [b"old%02d" % i for i in range(45, 60)] + [b"new"]
+    assert [s for s, _ in got] == list(range(46, 62)) and again.acked == 45

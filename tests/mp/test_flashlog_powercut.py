@@ -1,5 +1,6 @@
 # Power cuts at every flash operation of a short scenario and at a few hundred
 # random points of a long one (more: `micropython tests/mp/powercut.py 5000`).
+import flashlog_v1
 import powercut
 
 
@@ -43,3 +44,15 @@ def test_cut_at_every_operation_across_a_firmware_update_of_the_record_format():
     assert any(s[0] == "append" for s in steps[:boot]) and any(s[0] == "append" for s in steps[boot:])
     powercut.every_op(steps, 4, 0.5)
     powercut.every_op(steps, 4, 0.0, True)
+
+
+def test_cut_at_every_operation_across_a_firmware_update_of_the_log_format():
+    # The older firmware's log ("SLg1" sectors: 10-byte record headers) with its text
+    # records, then today's (5-byte headers) with compact records after the first boot;
+    # and compact records in SLg1 sectors (the firmware just before), updated the same way.
+    for steps, compact in ((powercut.scenario(14, 120), False), (powercut.scenario(15, 90, 60, False), True)):
+        boot = [i for i, s in enumerate(steps) if s[0] == "boot"][0]
+        assert any(s[0] == "append" and s[3] == compact for s in steps[:boot])
+        assert any(s[0] == "append" for s in steps[boot:])
+        powercut.every_op(steps, 4, 0.5, False, flashlog_v1.FlashLog)
+    powercut.every_op(powercut.scenario(14, 120), 4, 0.0, True, flashlog_v1.FlashLog)
