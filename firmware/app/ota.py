@@ -127,9 +127,9 @@ class Stager:
         c = head.find(b"\n", b + 1)
         if bytes(head[:a]) != MAGIC:
             raise UpdateError("not an update package (made by `smartnode release sign`)")
-        self._accept(bytes(head[a + 1:b]), bytes(head[b + 1:c]))
-        rest = bytes(head[c + 1:])
-        self._head = None
+        line, sig, rest = bytes(head[a + 1:b]), bytes(head[b + 1:c]), bytes(head[c + 1:])
+        self._head = head = None  # the manifest's text is not kept twice while it is parsed
+        self._accept(line, sig)
         return memoryview(rest)
 
     def _accept(self, line, sig):
