@@ -26,6 +26,10 @@ from . import release
 from app import fiware  # noqa: E402  (provision puts the firmware on the path)
 
 
+CHUNK = 600  # package bytes per `chunk` command: 800 in base64, within the node's 1 KiB command
+WINDOW = 8192  # bytes sent ahead of the node's last `have` (it answers every 4 KiB)
+
+
 class UpdateError(RuntimeError):
     pass
 
@@ -118,23 +122,65 @@ class Rollout:
     def _on_message(self, cl, u, m):
         dev = self.topics.get(m.topic)
         try:
-            answer = json.loads(m.payload).get("update")
+            body = json.loads(m.payload)
+            answer = body.get("update") or body.get("chunk")  # a chunk the node could not take
         except (ValueError, AttributeError):
             return
         if dev and isinstance(answer, str):
-            self.answers.put((dev, answer))
+            (self.pushed if dev == self.pushing else self.answers).put((dev, answer))
 
-    def send(self, dev, url):
+    pushing = None  # the node push() is sending chunks to: its answers go to push()
+
+    def send(self, dev, url, package=None):
+        """Ask dev to update from url, or send it the package in chunks (url None).
+        -> None, or the node's ERROR when it refused the chunks."""
+        if url is None:
+            return self.push(dev, package)
         cfg = self.nodes[dev]
         self.client.publish(fiware.cmd_topic(fiware.apikey(cfg, "device"), dev),
                             json.dumps({"update": {"url": url}}), qos=1)
+        return None
+
+    def push(self, dev, data, chunk=CHUNK, window=WINDOW, timeout=60):
+        """The package over MQTT: `update` {"size"}, then `chunk` commands, at most window
+        bytes ahead of the node's last `have` (firmware/app/ota.py take())."""
+        import base64
+        cfg = self.nodes[dev]
+        topic = fiware.cmd_topic(fiware.apikey(cfg, "device"), dev)
+        self.pushed = queue.Queue()
+        self.pushing = dev
+        try:
+            self.client.publish(topic, json.dumps({"update": {"size": len(data)}}), qos=1)
+            acked = sent = None
+            while True:
+                try:
+                    _, answer = self.pushed.get(timeout=timeout)
+                except queue.Empty:
+                    return "ERROR no answer to the chunks within %d s" % timeout
+                if answer.startswith("ready"):
+                    acked = sent = 0
+                elif answer.startswith("have "):
+                    acked = int(answer[5:])
+                elif answer.startswith("want "):
+                    acked = sent = int(answer[5:])
+                elif answer.startswith("ERROR"):
+                    return answer
+                else:  # "<version> verified; rebooting into it": the final answer comes later
+                    self.answers.put((dev, answer))
+                    return None
+                while sent < len(data) and sent - acked < window:
+                    piece = base64.b64encode(data[sent:sent + chunk]).decode()
+                    self.client.publish(topic, json.dumps({"chunk": {"at": sent, "b64": piece}}), qos=1)
+                    sent += min(chunk, len(data) - sent)
+        finally:
+            self.pushing = None
 
     def close(self):
         self.client.loop_stop()
         self.client.disconnect()
 
 
-def run(rollout, st, state_path, canary, wave, max_failures, timeout, log=print):
+def run(rollout, st, state_path, canary, wave, max_failures, timeout, log=print, package=None):
     """Roll out wave by wave; -> the state. Stops when failures pass max_failures."""
     version, url = st["version"], st["url"]
     devices = list(st["nodes"])
@@ -148,12 +194,17 @@ def run(rollout, st, state_path, canary, wave, max_failures, timeout, log=print)
             continue
         log("fleet update: wave %d (%s): %s" % (i + 1, "canary" if canary and i == 0 else "%d nodes" % len(todo),
                                                 ", ".join(todo)))
+        waiting = set(todo)
         for dev in todo:
-            rollout.send(dev, url)
             st["nodes"][dev]["state"] = "sent"
+            save_state(state_path, st)
+            refused = rollout.send(dev, url, package)
+            if refused:
+                st["nodes"][dev].update(state="failed", answer=refused)
+                waiting.discard(dev)
+                log("fleet update: %s: %s" % (dev, refused))
         save_state(state_path, st)
         deadline = time.monotonic() + timeout
-        waiting = set(todo)
         while waiting and time.monotonic() < deadline:
             try:
                 dev, answer = rollout.answers.get(timeout=0.5)
@@ -192,7 +243,8 @@ def add_arguments(w):
     w.add_argument("--secrets", help="secrets JSON (as for provision, plus the agent's login)")
     w.add_argument("--types", help="node types JSON (as for provision)")
     w.add_argument("--package", required=True, help="the signed package (smartnode release sign)")
-    w.add_argument("--url", required=True, help="where the nodes download it (http:// or https://)")
+    w.add_argument("--url", help="where the nodes download it (http:// or https://); without it the "
+                                 "package goes to each node in chunks over MQTT, one node at a time")
     w.add_argument("--broker", required=True, metavar="HOST:PORT", help="the fleet's broker")
     w.add_argument("--user", help="broker login allowed to write commands (the agent's)")
     w.add_argument("--password", help="its password (or SMARTNODE_BROKER_PASSWORD)")
@@ -213,7 +265,7 @@ def main(args):
         m, _, _ = release.read_header(args.package)
     except (OSError, ValueError, release.ReleaseError) as e:
         raise SystemExit("fleet update: %s: not a readable package (%s)" % (args.package, e))
-    if not args.url.startswith(("http://", "https://")):
+    if args.url is not None and not args.url.startswith(("http://", "https://")):
         raise SystemExit("fleet update: --url must be http:// or https://")
     nodes = {n["device_id"]: n for n in fleetmod._load(args)["nodes"]}
     host, _, port = args.broker.rpartition(":")
@@ -227,7 +279,8 @@ def main(args):
     except UpdateError as e:
         raise SystemExit("fleet update: %s" % e)
     try:
-        st = run(rollout, st, state_path, args.canary, args.wave, args.max_failures, args.timeout)
+        st = run(rollout, st, state_path, args.canary, args.wave, args.max_failures, args.timeout,
+                 package=None if args.url else open(args.package, "rb").read())
     finally:
         rollout.close()
     report(st)

@@ -92,6 +92,7 @@ def node(broker, tmp_path_factory, keys):
         with Link(vb.device) as link:
             provision.write_to_node(link, cfg, profile)
         deploy.deploy(vb.device, paths.BUILD / "bundle" / "unix-sim", wait=40, log=lambda *a: None)
+        vb.inventory = inv
         yield vb
 
 

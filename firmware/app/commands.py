@@ -177,16 +177,27 @@ class Commands:
 
     def cmd_update(self, params):
         """{"url": "https://.../x.snup", "force": false} or the URL alone: an update
-        over the air (app.ota), answered as it goes."""
+        over the air (app.ota), answered as it goes; {"size": N}: the package follows
+        in `chunk` commands."""
         d = _data(params)
         if isinstance(d, str):
             d = {"url": d}
-        if not isinstance(d, dict) or not isinstance(d.get("url"), str) or not (
-                d["url"].startswith("http://") or d["url"].startswith("https://")):
-            return error('update: {"url": "http(s)://server/package.snup"}')
+        size = d.get("size") if isinstance(d, dict) else None
+        if not isinstance(d, dict) or not (
+                (isinstance(size, int) and not isinstance(size, bool) and 0 < size < 1 << 24)
+                or (isinstance(d.get("url"), str)
+                    and (d["url"].startswith("http://") or d["url"].startswith("https://")))):
+            return error('update: {"url": "http(s)://server/package.snup"} or {"size": bytes}')
         if not isinstance(d.get("force", False), bool):
             return error("update: force is true or false")
         return Deferred("update", partial=d)
+
+    def cmd_chunk(self, params):
+        """{"at": offset, "b64": base64}: a piece of an update sent over MQTT."""
+        d = _data(params)
+        if not isinstance(d, dict) or not isinstance(d.get("at"), int) or not isinstance(d.get("b64"), str):
+            return error('chunk: {"at": offset, "b64": base64}')
+        return Deferred("chunk", partial=d)
 
     def cmd_otakey(self, params):
         """A key rotation from `smartnode release rotate`: trust a new update key,

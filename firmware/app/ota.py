@@ -15,12 +15,12 @@ from binascii import hexlify, unhexlify
 
 import asyncio
 from app import otatrial
-from app.otatrial import exists as _exists, put, running_version
+from app.otatrial import exists, put, running_version
 
 MAGIC = b"SNUP1"
 MAX_HEADER = 16384  # magic, manifest and signature lines
 CHUNK = 1024
-busy = False
+busy = False  # an update runs
 
 
 class UpdateError(Exception):
@@ -177,7 +177,7 @@ class Stager:
         d = otatrial.ROOT + "/next"
         for part in path.split("/")[:-1]:
             d += "/" + part
-            if not _exists(d):
+            if not exists(d):
                 os.mkdir(d)
         self._f = open(otatrial.ROOT + "/next/" + path, "wb")
         self._h = hashlib.sha256()
@@ -276,20 +276,47 @@ def record(frm, to, result):
     otatrial.save({"from": frm, "to": to, "result": result})
 
 
-async def run(params, cfg, board, answer, reboot):
-    """The `update` command: answer(text) reports on cmdexe; reboot() after the commit."""
-    global busy
+def prepare(params, cfg, board):
+    """-> a Stager for this node; UpdateError if no update can start."""
     ota = cfg.get("ota") or {}
-    url = params.get("url")
-    running = running_version()
+    if exists(otatrial.ROOT + "/trial"):  # its fallback, /prev, must stay until it is confirmed
+        raise UpdateError("the running %s is still on trial: update once it has published" % running_version())
+    if not ota.get("key"):
+        raise UpdateError("no ota.key in the config: provision the municipality's public key")
+    return Stager(ota["key"], running_version(), board.profile.get("name"), params.get("force") is True)
+
+
+def commit(stager):
+    """The package is whole and checked: /swap "trial", the commit point (boot.py). -> version."""
+    stager.finish()
+    to = stager.manifest["version"]
+    record(stager.running, to, None)
+    put(otatrial.ROOT + "/swap", "trial")
+    return to
+
+
+def failed(stager, e, answer):
+    """A bad package, a dead server, a full flash: this version runs on. -> the answer."""
+    if stager is not None:
+        try:
+            stager.abort()
+        except OSError:
+            pass
+    why = e.args[0] if isinstance(e, UpdateError) and e.args else repr(e)
+    result = "ERROR %s" % why
+    record(stager.running if stager else running_version(),
+           stager.manifest["version"] if stager and stager.manifest else None, result)
+    answer(result)
+    return result
+
+
+async def run(params, cfg, board, answer):
+    """An update from an HTTP(S) server; answer(text) reports on cmdexe. -> version or ERROR."""
     stager = None
+    ota = cfg.get("ota") or {}
     try:
-        if _exists(otatrial.ROOT + "/trial"):  # its fallback, /prev, must stay until it is confirmed
-            raise UpdateError("the running %s is still on trial: update once it has published" % running)
-        if not ota.get("key"):
-            raise UpdateError("no ota.key in the config: provision the municipality's public key")
-        stager = Stager(ota["key"], running, board.profile.get("name"), params.get("force") is True)
-        answer("downloading %s" % url)
+        stager = prepare(params, cfg, board)
+        answer("downloading %s" % params["url"])
         said = [0]
 
         def progress(got, length):
@@ -298,54 +325,84 @@ async def run(params, cfg, board, answer, reboot):
                 if said[0] < 4:
                     answer("%d%% of %d bytes" % (said[0] * 25, length))
 
-        await download(url, ota, cfg.get("broker") or {}, stager, progress, ota.get("timeout", 10))
-        stager.finish()
-        to = stager.manifest["version"]
-        record(running, to, None)
-        put(otatrial.ROOT + "/swap", "trial")  # the commit point (boot.py)
-    except Exception as e:  # a bad package, a dead server, a full flash: this version runs on
-        if stager is not None:
-            try:
-                stager.abort()
-            except OSError:
-                pass
-        why = e.args[0] if isinstance(e, UpdateError) and e.args else repr(e)
-        result = "ERROR %s" % why
-        record(running, stager.manifest["version"] if stager and stager.manifest else None, result)
-        answer(result)
-        busy = False
-        return result
-    answer("%s verified; rebooting into it" % to)
-    reboot()
-    return to
+        await download(params["url"], ota, cfg.get("broker") or {}, stager, progress, ota.get("timeout", 10))
+        return commit(stager)
+    except Exception as e:
+        return failed(stager, e, answer)
 
 
-def start(shell, params):
-    """Run the update in its own task (sensing and delivery go on meanwhile)."""
-    global busy
+ACK_EVERY = 4096  # bytes between `have` answers of an update in chunks
+chunks = None  # [Stager, announced size] while an update comes in chunks over MQTT
+
+
+def start(shell, kind, params):
+    """`update` (from a server: in its own task, sensing and delivery go on meanwhile;
+    {"size": N}: in chunks that follow) or `chunk` (one piece of it)."""
+    global busy, chunks
     link = shell.link
 
     def answer(text):
         link.answers.append(("update", text))
 
+    def done(result):
+        global busy, chunks
+        chunks = None
+        if result.startswith("ERROR"):
+            busy = False
+            link.last_error = "update: " + result
+            release()
+            return
+        answer("%s verified; rebooting into it" % result)
+        link.reboot_due = True  # once the answer is out
+
+        async def later():  # without a broker the link never gets there
+            await asyncio.sleep_ms(5000)
+            shell.board.reboot()
+
+        asyncio.create_task(later())
+
+    if kind == "chunk":
+        if chunks is None:
+            answer('ERROR no update in chunks under way: send {"update": {"size": N}} first')
+        else:
+            take(chunks, params, answer, done)
+        return
     if busy:
         answer("ERROR an update is already running")
         return
     busy = True
-
-    def reboot():
-        link.reboot_due = True
+    if "size" in params:
+        try:
+            chunks = [prepare(params, shell.cfg, shell.board), params["size"]]
+            answer("ready for %d bytes in chunks" % params["size"])
+        except Exception as e:
+            done(failed(None, e, answer))
+        return
 
     async def task():
-        result = await run(params, shell.cfg, shell.board, answer, reboot)
-        if result.startswith("ERROR"):
-            link.last_error = "update: " + result
-            release()
-        else:  # committed: the link reboots once its answer is out; without a broker, here
-            await asyncio.sleep_ms(5000)
-            shell.board.reboot()
+        done(await run(params, shell.cfg, shell.board, answer))
 
     asyncio.create_task(task())
+
+
+def take(session, params, answer, done):
+    stager, size = session
+    at = stager.received
+    if params["at"] != at:  # a piece lost or repeated: the sender goes on from here
+        answer("want %d" % at)
+        return
+    try:
+        from binascii import a2b_base64
+
+        stager.feed(a2b_base64(params["b64"]))
+        if stager.received > size:
+            raise UpdateError("more bytes than the %d announced" % size)
+        if stager.received == size:
+            done(commit(stager))
+        elif stager.received // ACK_EVERY != at // ACK_EVERY:
+            answer("have %d" % stager.received)
+    except Exception as e:
+        done(failed(stager, e, answer))
 
 
 def release():

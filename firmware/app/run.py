@@ -55,10 +55,10 @@ class Shell:
     def command(self, name, params):
         return self.node.command(name, params)
 
-    def start_update(self, params):
+    def start_update(self, kind, params):
         from app import ota  # only while an update runs
 
-        ota.start(self, params)
+        ota.start(self, kind, params)
 
     def new_node(self, cfg=None):
         return Node(cfg or self.cfg, self.board, self.log, baselines=self.baselines,
