@@ -5,6 +5,9 @@
         --url https://updates.lj.si/esp32-devkitc-0.2.0+3f9a12c4b7d0.snup \\
         --broker mqtt.lj.si:1883 --user iota --canary 2 --wave 10 --max-failures 1
 
+Without --url the package goes to each node over MQTT in `chunk` commands
+(push(): flow-controlled by the node's `have` answers), one node at a time.
+
 Each node gets the `update` command (firmware/app/ota.py) on its command topic
 and is done when its answer on cmdexe is final: `OK <version> confirmed` (it
 runs the release and has published), or `ERROR ...` (refused, or rolled back to
