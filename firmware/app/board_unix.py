@@ -319,6 +319,15 @@ class Board:
     mains = True  # what the mains sense reads; tests switch it
 
     def mains_present(self, spec):
+        """`mains`, or for a virtual node the profile's "mains_file": "0" in it is a
+        supply gone (a switch the test or the technician throws)."""
+        path = self.profile.get("mains_file")
+        if path:
+            try:
+                with open(path) as f:
+                    return f.read(1) != "0"
+            except OSError:
+                pass
         return self.mains
 
     radio_on = True

@@ -12,7 +12,7 @@ from app.config import load_schema, release_schema
 MAX_PAYLOAD = 1024
 MAX_COMMANDS = 4  # members per message
 RESTART_SECTIONS = ("broker", "wifi", "device_id", "apikey")  # need a new connection
-REBOOT_SECTIONS = ("log", "display", "board")  # read once at boot
+REBOOT_SECTIONS = ("log", "display", "board", "power")  # read once at boot
 
 
 class Deferred:

@@ -264,12 +264,16 @@ class Session:
         self.connected = False
         self._phase = 0
         s, self.sock = self.sock, None
-        if s is not None:
-            try:
-                s.close()
-            except Exception:
-                pass
-        self.raw = None
+        raw, self.raw = self.raw, None
+        # A connect that failed before TLS and CONNECT (refused, timed out) has only the
+        # raw socket: left to the GC, a retry every 2 s against a dead broker ran the
+        # unix port out of descriptors in minutes (an ESP32 has 10 lwIP sockets).
+        for sock in (s, raw if raw is not s else None):
+            if sock is not None:
+                try:
+                    sock.close()
+                except Exception:
+                    pass
         self._poller = None
 
     def disconnect(self):

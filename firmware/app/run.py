@@ -17,7 +17,7 @@ from app.link import Link
 from app.narrator import Narrator
 from app.node import Node
 from app.timesync import TimeSync
-from app.uplink import Uplink
+from app.uplink import NODE_BATCH, Uplink
 from app.console import say
 
 # The running node's parts, for `host_tools inspect` after it interrupts the loop.
@@ -37,7 +37,8 @@ class Shell:
         self.node = self.new_node()
         self.sensing = self.radio = True  # off while a power profile (app.power) says so
         self.clock = TimeSync(synced=board.clock_set(), boot_seq=log.next_seq)
-        self.uplink = Uplink(cfg, log, clock=self.clock, window=cfg["broker"].get("window", 8))
+        self.uplink = Uplink(cfg, log, clock=self.clock, window=cfg["broker"].get("window", 8),
+                             max_batch=NODE_BATCH[0], max_bytes=NODE_BATCH[1])
         self.commands = Commands(cfg, self, store, apply=self.reconfigure)
         self.link = Link(cfg, board, self.uplink, self.commands, self.clock, store,
                          on_reconfigure=self.reconfigure)

@@ -225,3 +225,14 @@ def test_the_power_section_has_bounds():
     bad = dict(CFG, power={"profile": "solar", "sense": {"adc": 99}, "window": 1e999, "sleep": 5})
     fields = sorted(f for f, _ in schema.validate(bad))
     assert fields == ["power.profile", "power.sense.adc", "power.sleep", "power.window"], fields
+
+
+def test_a_remote_power_change_says_it_applies_after_a_reboot():
+    from app.commands import Commands
+
+    sh = shell_on(NorFlash(8))
+    c = Commands(sh.cfg, sh, None, apply=sh.reconfigure)
+    (_, r), = c.handle(b'{"config": {"power": {"profile": "battery", "sleep": 600}}}')
+    assert r == "OK, power after the next reboot", r
+    (_, r), = c.handle(b'{"config": {"power": {"profile": "solar"}}}')
+    assert r.startswith("ERROR") and "power.profile" in r, r

@@ -16,6 +16,8 @@
 #   {"t", "do": "unplug"|"replug", "sensor": "sds011"|"bme280"|"mag"|"loops"}
 #
 #     micropython tests/soak/node.py STREAM   (stdin/stdout: the host's side, run.py)
+# With "offline" in the stream's head the node makes its readings and never connects
+# (the fault-free reference: readings do not depend on the network).
 #
 # The node's sockets and the broker run in real time; everything else in virtual
 # time. Virtual time stands still while the wire is busy (a connect, PUBACKs or
@@ -116,6 +118,7 @@ class Soak:
         self.cfg = head["config"]
         self.profile = head["board"]
         self.faults = head["faults"]
+        self.offline = head.get("offline", False)  # the reference run: readings only, no network
         self.logdev = Flash(head.get("log_sectors", 64))
         self.fsdev = NorFlash(head.get("fs_sectors", 32))
         vfs.VfsLfs2.mkfs(self.fsdev)
@@ -181,6 +184,9 @@ class Soak:
 
     # -- the network task, in virtual time up to `until` (ms) ----------------------
     def network(self, until):
+        if self.offline:
+            VT.ms = max(VT.ms, until)
+            return
         while self.shell is not None and VT.ms < until:
             if VT.ms < self.net_due:
                 VT.ms = min(until, self.net_due)
@@ -351,7 +357,7 @@ class Soak:
             self.fault({"do": "wifi", "up": True})
         t_end = self.t
         deadline = self.t + 3 * 86400
-        while self.t < deadline:
+        while self.t < deadline and not self.offline:
             self.advance(self.t + 60)
             sh = self.shell
             if sh is not None and sh.log.pending == 0 and sh.link.uplink.idle and sh.link.connected:
