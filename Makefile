@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 DEBS := mosquitto mosquitto-clients rabbitmq-server openssl build-essential libffi-dev pkg-config libmbedtls-dev quilt dpkg-dev gcc-multilib
 
-.PHONY: all deps venv micropython vendor setup test demo bench clean
+.PHONY: all deps venv micropython vendor setup test demo bench soak clean
 
 all: test
 
@@ -30,6 +30,7 @@ vendor: venv
 setup: deps venv vendor
 	@sh scripts/build-micropython.sh >/dev/null
 	@sh scripts/build-micropython.sh esp32model >/dev/null
+	@sh scripts/build-micropython.sh esp32model-frozen >/dev/null
 
 test: setup
 	$(PY) -m pytest -q tests
@@ -39,6 +40,11 @@ demo: setup
 
 bench: setup
 	@$(PY) -m host_tools bench
+
+# A week of virtual time with faults, under both builds (tests/soak); SEED=n for another draw.
+SEED ?= 1
+soak: setup
+	@$(PY) -m tests.soak.run --days 7 --seed $(SEED)
 
 clean:
 	rm -rf build $(VENV) .pytest_cache

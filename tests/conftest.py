@@ -12,6 +12,7 @@
 import ast
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -59,8 +60,11 @@ class MicroPythonTest(pytest.Item):
 
     def runtest(self):
         code = RUNNER % (str(MP_DIR), self.path.stem, self.test_name)
-        proc = subprocess.run([mp.binary(self.build), "-c", code], cwd=str(ROOT),
-                              env=mp.env(), capture_output=True, text=True, timeout=300)
+        env = mp.env()
+        with tempfile.TemporaryDirectory(prefix="mptest-") as tmp:
+            env["TMPDIR"] = tmp  # the test's own scratch files (mptest.scratch)
+            proc = subprocess.run([mp.binary(self.build), "-c", code], cwd=str(ROOT),
+                                  env=env, capture_output=True, text=True, timeout=300)
         if proc.returncode != 0:
             raise MicroPythonFailure(proc.stdout + proc.stderr)
 

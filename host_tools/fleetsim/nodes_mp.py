@@ -67,7 +67,7 @@ class FixedInterval:
         self.base = self.cap = seconds
         self.attempt = 0
 
-    def next(self):
+    def next(self, away=None):
         self.attempt += 1
         return self.base
 

@@ -1,6 +1,14 @@
 # Small helpers for tests that run under MicroPython (no pytest there).
 
 
+def scratch(name):
+    """A path for `name` in this test's own temporary directory (TMPDIR: conftest.py
+    gives each test process a fresh one), so suites run side by side never share a file."""
+    import os
+
+    return (os.getenv("TMPDIR") or "/tmp") + "/" + name
+
+
 def raises(exc, fn, *args, **kw):
     try:
         fn(*args, **kw)

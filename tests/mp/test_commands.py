@@ -2,6 +2,8 @@
 import json
 import os
 
+from mptest import scratch
+
 from app.commands import MAX_PAYLOAD, Commands, ConfigStore, Deferred
 
 
@@ -22,7 +24,7 @@ def base_cfg():
 
 
 def fresh_store(name):
-    path = "/tmp/smartnode-cmd-%s.json" % name
+    path = scratch("cmd-%s.json" % name)
     for p in (path, path + ".good", path + ".tmp"):
         try:
             os.remove(p)

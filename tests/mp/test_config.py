@@ -1,4 +1,4 @@
-from mptest import raises
+from mptest import raises, scratch
 
 from app import config, schema
 
@@ -10,7 +10,7 @@ def test_schema_names_each_bad_field():
 
 
 def test_load_refuses_a_bad_file():
-    path = "/tmp/smartnode-test-config.json"
+    path = scratch("config.json")
     with open(path, "w") as f:
         f.write('{"device_id": "a b", "interval": "soon"}')
     e = raises(config.ConfigError, config.load, path)
@@ -23,7 +23,7 @@ def test_load_refuses_a_bad_file():
 def test_a_field_this_firmware_refuses_falls_back_to_its_default():
     # An older firmware wrote keepalive 70000 (it wrapped to 4464 on the wire): the
     # node boots with the default for that field only and says so.
-    path = "/tmp/smartnode-test-config-old.json"
+    path = scratch("config-old.json")
     with open(path, "w") as f:
         f.write('{"device_id": "lj-1", "apikey": "k", "interval": "soon", "broker": {"host": "mq",'
                 ' "keepalive": 70000, "port": 1884}, "traffic": {"lanes": [{"lane": 1}, {"lane": 2,'
@@ -39,7 +39,7 @@ def test_a_remote_update_is_saved_only_when_valid():
     import json
     from app.commands import Commands, ConfigStore
 
-    path = "/tmp/smartnode-test-update.json"
+    path = scratch("update.json")
     with open(path, "w") as f:
         f.write('{"device_id": "lj-1", "apikey": "k", "interval": 300}')
     cfg = config.load(path)
@@ -54,7 +54,7 @@ def test_a_remote_update_is_saved_only_when_valid():
 
 def _fresh(name):
     import os
-    path = "/tmp/smartnode-test-%s.json" % name
+    path = scratch("%s.json" % name)
     for p in (path, path + ".last", path + ".good", path + ".tmp"):
         try:
             os.remove(p)

@@ -2,6 +2,7 @@
 import os
 
 import vfs
+from mptest import scratch
 
 from app.board_unix import Board
 from app.fileblocks import FileBlocks
@@ -18,7 +19,7 @@ def fresh(path):
 
 
 def test_unix_board_log_survives_a_restart_in_its_image_file():
-    path = fresh("/tmp/smartnode-test-log.img")
+    path = fresh(scratch("log.img"))
     cfg = {"file": path, "sectors": 8}
     log = open_log(Board({}), cfg)
     assert log.mode == "emulated" and log.n == 8

@@ -2,9 +2,11 @@
 import os
 import time
 
+from mptest import scratch
+
 from app import guard
 
-DIR = "/tmp/smartnode-guard"
+DIR = scratch("guard")
 
 
 def fresh():

@@ -1,5 +1,5 @@
 # The NOR-flash emulator behaves like NOR flash behind esp32.Partition's block interface.
-from mptest import raises
+from mptest import raises, scratch
 
 from app.norflash import NorFlash, PowerCut
 
@@ -69,7 +69,7 @@ def test_power_cut_mid_erase_leaves_the_sector_undefined():
 
 
 def test_file_backed_flash_survives_a_restart():
-    path = "/tmp/smartnode-test-norflash.img"
+    path = scratch("norflash.img")
     try:
         import os
         os.remove(path)

@@ -4,7 +4,7 @@ import json
 import os
 import sys
 
-from mptest import FLOAT32, expanded, same_text_to_last_digit
+from mptest import FLOAT32, expanded, same_text_to_last_digit, scratch
 
 from app import health, rec_health, rec_parking, record
 from app.memlog import MemLog
@@ -74,7 +74,7 @@ def test_a_full_book_puts_the_key_inside_the_record():
 
 
 def test_a_reading_keeps_its_key_across_a_config_change_and_a_reboot():
-    path = "/tmp/smartnode-test-keys.json"
+    path = scratch("keys.json")
     for p in (path, path + ".tmp"):
         try:
             os.remove(p)
@@ -102,7 +102,7 @@ def test_a_reading_keeps_its_key_across_a_config_change_and_a_reboot():
 
 
 def test_an_unreadable_book_never_reuses_an_index():
-    path = "/tmp/smartnode-test-keys-bad.json"
+    path = scratch("keys-bad.json")
     with open(path, "w") as f:
         f.write('{"n": 2, "keys": ["a/b", ')  # torn
     try:

@@ -5,6 +5,7 @@ import json
 import os
 
 import asyncio
+from mptest import scratch
 from ssd1306 import SSD1306_I2C
 from test_display import band, text_band  # framebuf's own text: the independent reference
 
@@ -20,7 +21,7 @@ CFG = {"device_id": "lj-7", "apikey": "k", "interval": 10, "broker": {"host": "1
 OLED = {"onboard": {"oled": {"bus": "framebuf", "width": 128, "height": 64}}}
 
 
-SCRATCH = "/tmp/smartnode-test-screen"
+SCRATCH = scratch("screen")
 
 
 def shell_on(profile, cfg=CFG, board_class=Board):
@@ -37,7 +38,7 @@ def shell_on(profile, cfg=CFG, board_class=Board):
     except OSError:
         pass
     board = board_class(dict(profile, uarts={"pm": {}}, baselines=SCRATCH + "/baselines.json"), feed=True)
-    return run.Shell(cfg, board, MemLog(), ConfigStore("/tmp/smartnode-test-screen.json"))
+    return run.Shell(cfg, board, MemLog(), ConfigStore(scratch("screen.json")))
 
 
 def sense(shell, start, seconds):
