@@ -36,8 +36,8 @@ APP_SIZES = {4: 0x1F0000, 8: 0x300000, 16: 0x300000, 32: 0x300000}
 
 # The filesystem ("vfs", LittleFS) gets what it needs; the log gets the rest of the flash.
 # It needs, in 4 KiB blocks:
-BUNDLE_BLOCKS = 81  # one application bundle from `smartnode build` for a chip when this was
-                    # sized (2026-11-29; 83 with the unix board's modules in it): .mpy files, and
+BUNDLE_BLOCKS = 87  # one application bundle from `smartnode build` for a chip when this was
+                    # sized (2026-11-29, with OTA and power; 81 before them): .mpy files, and
                     # LittleFS gives each file its own blocks; tests/test_partitions.py measures it again
 BUNDLES = 2  # the running version and a staged update: whoever stages /next drops /prev first
              # (host_tools/deploy.py, firmware/boot.py)
