@@ -1,12 +1,15 @@
-"""A switched-power node, the whole firmware (main.py) under the unix port, publishing
-to a real Mosquitto: the supply fails, the node makes its readings durable on its
-capacitor and goes dark (killed: the capacitor empty); powered again it delivers
-every reading its log holds."""
+"""Power profiles end to end: the whole firmware (main.py) under the unix port,
+publishing to a real Mosquitto. A switched node's supply fails: it makes its readings
+durable on its capacitor and goes dark (killed: the capacitor empty); powered again
+it delivers every reading its log holds. A battery node samples with the radio off,
+publishes, deep sleeps and wakes with its log."""
 import json
 import os
 import re
 import shutil
 import time
+
+import pytest
 
 from host_tools import mp
 from host_tools.virtualnode import VirtualNode
@@ -28,9 +31,10 @@ def seqs(messages):
     return out
 
 
-def test_a_switched_node_keeps_every_reading_across_a_supply_failure(broker, subscriber):
+@pytest.mark.parametrize("build", ["std", "esp32"])
+def test_a_switched_node_keeps_every_reading_across_a_supply_failure(broker, subscriber, build):
     vn = VirtualNode(broker.port, interval=2, period_ms=100, device_id="sw-1", apikey="k1",
-                     config={"power": {"profile": "switched"}})
+                     config={"power": {"profile": "switched"}}, build=build)
     board_path = os.path.join(vn.dir, "board.json")
     with open(board_path) as f:
         board = json.load(f)
@@ -73,3 +77,37 @@ def test_a_switched_node_keeps_every_reading_across_a_supply_failure(broker, sub
         shutil.rmtree(vn.dir, ignore_errors=True)
     missing = set(range(1, last + 1)) - seqs(got)
     assert not missing, "readings durable at the power-fail never delivered: %s" % sorted(missing)
+
+
+def test_a_battery_node_publishes_only_after_its_window_and_wakes_with_its_log(broker, subscriber):
+    """main.py on the battery profile: the window with the radio off, a publish, deep
+    sleep (the process ends); started again it is a wake (reset cause deep-sleep),
+    and every reading of both wakes is at the broker, each once per seq."""
+    vn = VirtualNode(broker.port, interval=5, period_ms=100, device_id="bt-1", apikey="k1",
+                     config={"power": {"profile": "battery", "window": 10, "publish": 20, "sleep": 600}},
+                     build="esp32")  # the chip's numerics (the std build runs the switched test too)
+    console = os.path.join(vn.dir, "console.txt")
+    got = []
+    try:
+        for wake in range(2):
+            with open(console, "a") as out:
+                t0 = time.monotonic()
+                vn.start(stdout=out)
+                first = None
+                while vn.proc.poll() is None and time.monotonic() - t0 < 60:
+                    new = subscriber.collect(1, timeout=0.2)
+                    if new and first is None:
+                        first = time.monotonic() - t0
+                    got += new
+                assert vn.proc.poll() is not None, "no deep sleep within 60 s"
+            got += subscriber.collect(1000, timeout=1)
+            # nothing reached the broker during the 10 s window: the radio was off
+            assert first is not None and first >= 10, first
+            text = open(console).read()
+            assert text.count("power: deep sleep 600 s (0 readings to deliver)") == wake + 1, text
+        assert open(os.path.join(vn.dir, "boots")).read().split()[:2] == ["1", "deep-sleep"]
+        last = durable_in(os.path.join(vn.dir, "smartlog.img"), 128)
+    finally:
+        vn.stop()
+        shutil.rmtree(vn.dir, ignore_errors=True)
+    assert seqs(got) == set(range(1, last + 1)), (sorted(seqs(got)), last)

@@ -55,6 +55,7 @@ class Link:
         self.clock = clock
         self.store = store
         self.on_reconfigure = on_reconfigure  # (cfg) after a config change or rollback
+        self.on_update = None  # (kind, params): `update` or `chunk`, over the air (app.ota)
         b = cfg["broker"]
         self.backoff = Backoff(b.get("backoff_base", 1), b.get("backoff_cap", 300), random)
         self.session = None
@@ -158,6 +159,11 @@ class Link:
                         self.answers.append(("config", "ERROR superseded by a later config"))
                     self.trial_due = result.partial
                     continue  # answered once the new config connects, or is rolled back
+                elif result.kind in ("update", "chunk"):
+                    if self.on_update is not None:
+                        self.on_update(result.kind, result.partial)  # answers as it goes
+                        continue
+                    result = "ERROR this node cannot update over the air"
             if len(self.answers) < MAX_ANSWERS:  # a flood of commands cannot exhaust the heap
                 self.answers.append((name, result))
         if self.session is not None:

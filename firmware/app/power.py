@@ -5,14 +5,15 @@
 #    node then lives on its supercapacitor: it reports the intervals in progress
 #    into the log (every sample taken ends in a durable reading), switches the
 #    radio off and stops sensing. That is at most one append per reading due and
-#    one sector opened (DURABLE_FLASH_MS), whatever the backlog. If the supply
+#    one sector opened (durable_bound_ms), whatever the backlog. If the supply
 #    returns before the capacitor is empty, sensing begins new intervals and the
 #    link drains the backlog; if not, the next boot does.
 #  - battery: sample for `window` s with the radio off, report the intervals
 #    into the log, radio up only until the log is delivered (or `publish` s),
 #    then deep sleep for `sleep` s with the spots' last reported status in RTC
-#    memory. The log stays the only place a reading lives: RTC memory holds
-#    nothing that is not also derivable, so a power loss in sleep loses nothing.
+#    memory. The log stays the only place a reading lives: RTC memory holds only
+#    what was published last, so a power loss in sleep loses no reading (a spot
+#    is then published again once its samples are sure).
 # Plain objects fed explicit time (t Unix seconds, ms ticks): the asyncio task at
 # the end is the only part that reads clocks.
 import struct

@@ -42,6 +42,8 @@ class Shell:
         self.commands = Commands(cfg, self, store, apply=self.reconfigure)
         self.link = Link(cfg, board, self.uplink, self.commands, self.clock, store,
                          on_reconfigure=self.reconfigure)
+        self.link.on_update = self.start_update
+        self.trial = start_trial(self)
         h = cfg.get("health") or {}
         self.health = Health(h.get("interval", 300), board, log, board.now())
         self.health_key = fiware.key(cfg, "device", cfg["device_id"])
@@ -53,6 +55,11 @@ class Shell:
 
     def command(self, name, params):
         return self.node.command(name, params)
+
+    def start_update(self, kind, params):
+        from app import ota  # only while an update runs
+
+        ota.start(self, kind, params)
 
     def new_node(self, cfg=None):
         return Node(cfg or self.cfg, self.board, self.log, baselines=self.baselines,
@@ -121,6 +128,8 @@ async def network(shell, boot_ms):
             say("link:", repr(e))
             ms = 1000
         shell.liveness.net_tick(time.ticks_ms())
+        if shell.trial is not None and not shell.trial.step(shell, time.ticks_ms()):
+            shell.trial = None  # confirmed
         if first and shell.uplink.acked:
             first = False
             say("uplink: first ack %d ms after boot" % time.ticks_diff(time.ticks_ms(), boot_ms))
@@ -155,6 +164,22 @@ def start_screen(shell):
     from app.screen import open_screen
 
     return open_screen(shell)
+
+
+def start_trial(shell):
+    """A version updated over the air on trial (app.otatrial), or None; that module
+    is imported only when an update left its marks."""
+    import os
+
+    for p in ("/trial", "/ota.json"):
+        try:
+            os.stat(p)
+        except OSError:
+            continue
+        from app import otatrial
+
+        return otatrial.start(shell)
+    return None
 
 
 def beside(path, name):

@@ -27,7 +27,7 @@ _LIMITS = ("threshold:n(0,1000000) release:n(0,1000000) fault:n(0,10000000) debo
 SPECS = {
     "": "device_id:I! municipality:M apikey:K! board:I interval:T location:{location} broker:{broker} "
         "wifi:{wifi} air:{air} parking:{parking} traffic:{traffic} log:{log} ntp:{ntp} health:{health} "
-        "display:{display} power:{power}",
+        "display:{display} power:{power} ota:{ota}",
     "location": "lat:Y! lon:X!",
     "broker": "host:h! port:o tls:b ca:t cert:t key:t server_hostname:h tls_insecure_skip_verify:b "
               "user:t password:t keepalive:i(1,65535) timeout:i(1,60) backoff_base:p(0.1,3600) "
@@ -35,6 +35,7 @@ SPECS = {
     "wifi": "ssid:W! password:w",
     "ntp": "server:h port:o every:p(60,604800) retry:p(1,86400)",
     "health": "interval:p(1,86400)",
+    "ota": "key:t ca:t trial:i(5,86400) timeout:i(1,120)",
     "watchdog": "timeout:i(2,3600) stable:i(10,86400)",
     "display": "enabled:b period:p(0.1,3600)",
     # app/power.py: window >= a spot's debounce, or it wakes and sleeps unsure

@@ -255,15 +255,19 @@ class Soak:
 
     def config_write(self, f):
         """A remote config update, the power lost during its write to the filesystem."""
-        self.fsdev.cut(f["k"] % self.config_ops, f.get("fraction", 0.5))
-        self.counts["config_writes"] += 1
-        res = self.shell.commands.handle(('{"config": {"interval": %d}}' % self.cfg["interval"]).encode())
-        if self.fsdev.dead:
-            self.counts["cut_configs"] += 1
-            self.power_fail(f["off"], "during a config write")
-        else:
-            self.fsdev.power_on()  # the write was shorter than k operations
-            out("# %d config write done before the cut: %r" % (self.t, res))
+        update = ('{"config": {"interval": %d}}' % self.cfg["interval"]).encode()
+        for _ in range(2):
+            ops = self.fsdev.ops
+            self.fsdev.cut(f["k"] % self.config_ops, f.get("fraction", 0.5))
+            self.counts["config_writes"] += 1
+            res = self.shell.commands.handle(update)
+            if self.fsdev.dead:
+                self.counts["cut_configs"] += 1
+                self.power_fail(f["off"], "during a config write")
+                return
+            self.fsdev.power_on()  # the write was shorter than k operations: once more
+            self.config_ops = self.fsdev.ops - ops
+            out("# %d config write done before the cut (%d operations): %r" % (self.t, self.config_ops, res))
 
     def mains_fail(self, f):
         """The supply goes; the profile has its debounce, then makes the state durable."""
