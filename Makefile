@@ -30,6 +30,7 @@ vendor: venv
 setup: deps venv vendor
 	@sh scripts/build-micropython.sh >/dev/null
 	@sh scripts/build-micropython.sh esp32model >/dev/null
+	@sh scripts/build-micropython.sh esp32model-frozen >/dev/null
 
 test: setup
 	$(PY) -m pytest -q tests

@@ -3,10 +3,14 @@
 # strings run from flash: the heap keeps only the objects the node makes, not
 # ~70 KB of imported .mpy (README "Memory"). Build an ESP32 image with it:
 #
-#   make -C ports/esp32 BOARD=ESP32_GENERIC FROZEN_MANIFEST=$PWD/firmware/manifest.py
+#   make -C mpy-cross     # in a MicroPython v1.25.0 checkout, ESP-IDF set up
+#   make -C ports/esp32 submodules BOARD=ESP32_GENERIC
+#   make -C ports/esp32 BOARD=ESP32_GENERIC FROZEN_MANIFEST=/path/to/smartnode/firmware/manifest.py
 #
 # after `make setup` in this checkout (it vendors umqtt.simple and ssd1306 into
-# build/vendor). Paths here are relative to this file.
+# build/vendor). Paths here are relative to this file. The unix port built with
+# it (scripts/build-micropython.sh esp32model-frozen) is what the heap bench
+# measures a frozen node on (README "Memory").
 #
 # Options, for include("firmware/manifest.py", ...) from another manifest:
 #   port: also include the port's board manifest (on by default: it mounts the

@@ -2,6 +2,7 @@
 
 From a blank ESP32 to a publishing node:
   flash -> build -> provision -> deploy -> logs / inspect   (run = build + deploy + logs)
+In the field: build -> release sign -> fleet update (over the air, signed)
 """
 import argparse
 import importlib
@@ -16,6 +17,7 @@ COMMANDS = (
     ("build", "compile firmware/ and lib/ to .mpy: a bundle with a sha256 manifest"),
     ("provision", "check the fleet inventory and write a node's config (+ secrets)"),
     ("deploy", "copy a bundle onto a node safely, reset it and wait for its first message"),
+    ("release", "signing keys, and signed update packages the nodes install over the air"),
     ("inspect", "a node's status, config (secrets masked), backlog and recent log"),
     ("logs", "follow a node's console (USB) and what it publishes (--broker), stamped"),
     ("run", "build, deploy and follow a node in one command"),

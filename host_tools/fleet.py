@@ -21,6 +21,7 @@ told about each (types, units, static attributes) is host_tools/iota.py.
     smartnode fleet sites INVENTORY.csv --types TYPES.json --secrets SECRETS.json [--out FILE]   # the parking sites
     smartnode fleet rabbitmq INVENTORY.csv --types TYPES.json --secrets SECRETS.json --out DIR   # the durable path (rabbitmq.py)
     smartnode fleet simulate --nodes 300                     # a generated region through a broker restart
+    smartnode fleet update INVENTORY.csv ... --package P.snup --url URL --broker HOST:PORT  # over the air (fleetupdate.py)
 """
 import json
 import os
@@ -171,6 +172,9 @@ def add_arguments(p):
                                         "(host_tools/fleetsim)")
     simulate.add_arguments(w)
     w.set_defaults(func=simulate.main)
+    from . import fleetupdate
+    fleetupdate.add_arguments(sub.add_parser(
+        "update", help="roll a signed release across the fleet over the air, in waves (canary first)"))
 
 
 def main(args):

@@ -104,7 +104,7 @@ def value(kind, text):
         return apikey(text)
     if kind == "b" or (kind in ("D", "m") and text.lower() in BOOLS):
         return BOOLS.get(text.lower(), text)
-    if kind in ("t", "h", "I", "M", "W", "w"):
+    if kind in ("t", "h", "I", "M", "W", "w", "P"):
         return text
     try:
         return json.loads(text)  # objects, lists, filters

@@ -10,7 +10,8 @@ from . import mp, paths, procs
 
 class VirtualNode(procs.Scratch):
     def __init__(self, broker_port, recording=None, interval=10, device_id="demo-1",
-                 apikey="smartnode", period_ms=1000, workdir=None, config=None):
+                 apikey="smartnode", period_ms=1000, workdir=None, config=None, build="std"):
+        self.build = build  # which unix-port build runs it (host_tools.mp.BUILDS)
         self.dir = workdir or tempfile.mkdtemp(prefix="vnode-")
         self._own_dir = workdir is None
         recording = recording or paths.DATA / "sds011_capture_54frames.bin"
@@ -29,7 +30,7 @@ class VirtualNode(procs.Scratch):
         self.proc = None
 
     def start(self, stdout=None):
-        self.proc = subprocess.Popen([mp.binary(), str(paths.FIRMWARE / "main.py")], cwd=self.dir,
+        self.proc = subprocess.Popen([mp.binary(self.build), str(paths.FIRMWARE / "main.py")], cwd=self.dir,
                                      env=mp.env(), stdout=stdout, stderr=subprocess.STDOUT)
         return self
 

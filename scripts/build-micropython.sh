@@ -16,9 +16,9 @@
 #
 # esp32model-frozen is esp32model with this checkout's app, drivers and vendored
 # modules frozen in through firmware/manifest.py (as an integrator's ESP32 image
-# has them): the build the heap bench measures a frozen node on.  It is rebuilt
-# when those sources change (their sha256 is kept beside the binary); its work
-# directory is kept, so a rebuild only recompiles the frozen modules.
+# has them): the build the heap bench measures a frozen node on.  One binary per
+# set of those sources (the directory name ends in their sha256); the work directory
+# is kept, so a build for changed sources only recompiles the frozen modules.
 #
 # Debian bookworm has no micropython package and trixie's binary needs a newer
 # glibc, so we fetch trixie's *source* through a private apt state directory
@@ -47,7 +47,10 @@ if [ "$VARIANT" = esp32model-frozen ]; then
     [ -d "$ROOT/build/vendor/umqtt" ] || {
         echo "build-micropython: $ROOT/build/vendor is missing: run \`make setup\` first" >&2; exit 1; }
     STAMP=$(cd "$ROOT" && find firmware/manifest.py firmware/app lib build/vendor -name '*.py' | LC_ALL=C sort |
-            xargs sha256sum | sha256sum | cut -d' ' -f1)
+            xargs sha256sum | sha256sum | cut -c1-16)
+    # One binary per set of sources: checkouts at different commits each keep theirs.
+    OUT=$OUT-$STAMP
+    BIN=$OUT/micropython
 fi
 
 if [ -n "$OVERRIDE" ]; then
@@ -55,7 +58,7 @@ if [ -n "$OVERRIDE" ]; then
     readlink -f "$OVERRIDE"
     exit 0
 fi
-if [ -x "$BIN" ] && [ -x "$OUT/mpy-cross" ] && { [ -z "$FROZEN" ] || [ "$(cat "$OUT/sources.sha256" 2>/dev/null)" = "$STAMP" ]; }; then
+if [ -x "$BIN" ] && [ -x "$OUT/mpy-cross" ]; then
     echo "$BIN"
     exit 0
 fi
@@ -105,11 +108,19 @@ unix_port() {  # make ports/unix in $WORK/src/mp and install it (and mpy-cross) 
     mkdir -p "$OUT.tmp"
     cp "ports/unix/build-$VARIANT/micropython" "$OUT.tmp/micropython"
     cp mpy-cross/build/mpy-cross "$OUT.tmp/mpy-cross"
-    [ -z "$FROZEN" ] || echo "$STAMP" > "$OUT.tmp/sources.sha256"
     rm -rf "$OUT"
     mv "$OUT.tmp" "$OUT"
+    if [ -n "$FROZEN" ]; then  # the eight newest source sets are kept, older ones go
+        ls -dt "$CACHE/micropython-$MP_VERSION-esp32model-frozen-"* | tail -n +9 | xargs rm -rf
+    fi
 }
 
+if [ -n "$FROZEN" ]; then
+    # Checkouts share the work directory: one build in it at a time.
+    mkdir -p "$CACHE"
+    exec 9>"$WORK.lock"
+    flock 9
+fi
 if [ -n "$FROZEN" ] && [ -x "$WORK/src/mp/mpy-cross/build/mpy-cross" ] \
         && [ -f "$WORK/src/mbedtls/library/libmbedtls.a" ]; then
     unix_port  # the frozen sources changed: a quick rebuild in the kept work directory

@@ -61,6 +61,15 @@ class Broker:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+LOG_SECTORS = 8  # the reconnect test's log: the NOR emulator's image is in the Python heap
+
+
+def emulator_bytes(sectors):
+    """The NOR emulator's RAM for a log of `sectors` (app.norflash: image, blank sector,
+    two wear counters a sector): a bounded heap is the node's budget plus this."""
+    return sectors * 4096 + 4096 + 8 * sectors
+
+
 def node_files(workdir, broker, tls=True, log_sectors=128):
     """config.json and board.json of the reference node in workdir."""
     with open(paths.BOARDS / "unix-sim.json") as f:
@@ -122,7 +131,7 @@ class Births:
 
 
 def run(binary, micropypath, broker, settle_s=4, kicks=0, heapsize="1M", tls=True, preload=None,
-        timeout=120):
+        timeout=120, log_sectors=128):
     """Run the reference node, kick it `kicks` times once it has settled; -> (node report,
     run report, stderr).  Raises RuntimeError with the node's output if it does not run."""
     work = tempfile.mkdtemp(prefix="heap-node-")
@@ -133,9 +142,9 @@ def run(binary, micropypath, broker, settle_s=4, kicks=0, heapsize="1M", tls=Tru
     err = open(os.path.join(work, "stderr"), "w+")
     proc = None
     try:
-        node_files(work, broker, tls=tls)
+        node_files(work, broker, tls=tls, log_sectors=log_sectors)
         shutil.copy(BENCH / "heap_node.py", work)
-        proc = subprocess.Popen([binary, "-X", "heapsize=" + heapsize, "heap_node.py", str(settle_s)],
+        proc = subprocess.Popen([binary, "-X", "heapsize=%s" % heapsize, "heap_node.py", str(settle_s)],
                                 cwd=work, env=env, stdout=subprocess.PIPE, stderr=err, text=True)
         lines = queue.Queue()
         threading.Thread(target=lambda: [lines.put(ln) for ln in proc.stdout] + [lines.put(None)],

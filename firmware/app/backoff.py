@@ -1,6 +1,10 @@
 # Reconnect delays: exponential backoff with full jitter (a uniformly random
 # delay in [0, min(cap, base * 2**attempt)]), so that when a regional broker
 # restarts, its thousands of nodes do not all come back in the same second.
+# The ceiling never exceeds the time the node has already been away (nor base):
+# after an outage of D seconds every node is back within about D of the broker's
+# return, whatever the exponent reached (without it, a node whose early draws were
+# short could wait a minute after a 10 s outage).
 # A plain object: the caller supplies the random source and acts on the delay.
 
 
@@ -15,13 +19,14 @@ class Backoff:
         self.random = random  # () -> float in [0, 1)
         self.attempt = 0
 
-    def ceiling(self):
-        """The upper bound of the next delay (seconds)."""
-        return min(self.cap, self.base * (1 << min(self.attempt, 30)))
+    def ceiling(self, away=None):
+        """The upper bound of the next delay (seconds); away: seconds since the connection was lost."""
+        c = min(self.cap, self.base * (1 << min(self.attempt, 30)))
+        return c if away is None else min(c, max(self.base, away))
 
-    def next(self):
+    def next(self, away=None):
         """A failure happened: -> seconds to wait before the next attempt."""
-        d = self.random() * self.ceiling()
+        d = self.random() * self.ceiling(away)
         self.attempt += 1
         return d
 

@@ -156,3 +156,37 @@ class Board:
 
     def reboot(self):
         machine.reset()
+
+    # -- power (app.power) -------------------------------------------------------
+    _sense = None
+
+    def mains_present(self, spec):
+        """The supply, from config power.sense: a GPIO at level `active` (an optocoupler on
+        the lamp circuit), or an ADC pin at or above `threshold` mV (a divider)."""
+        if self._sense is None:
+            if "adc" in spec:
+                adc = machine.ADC(machine.Pin(spec["adc"]))
+                adc.atten(machine.ADC.ATTN_11DB)  # up to ~3.1 V
+                self._sense = lambda: adc.read_uv() >= spec.get("threshold", 1000) * 1000
+            elif "pin" in spec:
+                pin = machine.Pin(spec["pin"], machine.Pin.IN)
+                self._sense = lambda: pin.value() == spec.get("active", 1)
+            else:
+                self._sense = lambda: True  # no sense wired: always on
+        return self._sense()
+
+    def radio(self, on):
+        """Off: the Wi-Fi station is switched off (network_up switches it on again)."""
+        if not on and self._wlan is not None:
+            self._wlan.active(False)
+            self._wlan = None
+
+    def rtc_memory(self, data=None):
+        """RTC slow memory (kept through deep sleep, at most 2048 bytes in 1.25)."""
+        rtc = machine.RTC()
+        if data is None:
+            return rtc.memory()
+        rtc.memory(data)
+
+    def deepsleep(self, ms):
+        machine.deepsleep(ms)

@@ -8,16 +8,31 @@ import framebuf
 _EPOCH = 0 if time.gmtime(0)[0] == 1970 else 946684800
 
 
+WAKE = "deepsleep-wake"  # left by Board.deepsleep: the next start is a wake
+RTC_FILE = "rtc.mem"  # RTC slow memory: kept through deep sleep, lost with the power
+RTC_MAX = 2048  # as MicroPython 1.25's ESP32 port (ports/esp32/machine_rtc.c)
+
+
 def reset_cause():
     """A virtual node's process start is a power-on, unless the simulated watchdog
-    (below) ended the one before in this directory."""
+    (below) ended the one before in this directory, or Board.deepsleep did."""
     import os
 
+    for marker, cause in (("watchdog-reset", "watchdog"), (WAKE, "deep-sleep")):
+        try:
+            os.remove(marker)
+            return cause
+        except OSError:
+            pass
     try:
-        os.remove("watchdog-reset")
-        return "watchdog"
+        os.remove(RTC_FILE)  # power-on: RTC memory starts empty
     except OSError:
-        return "power-on"
+        pass
+    return "power-on"
+
+
+class DeepSleep(SystemExit):
+    """The virtual node's deep sleep: the process ends, as the chip's run does."""
 
 
 class Watchdog:
@@ -299,3 +314,45 @@ class Board:
 
     def reboot(self):
         raise SystemExit("reboot requested")
+
+    # -- power (app.power): a simulated supply, radio, RTC memory and deep sleep -----
+    mains = True  # what the mains sense reads; tests switch it
+
+    def mains_present(self, spec):
+        """`mains`, or for a virtual node the profile's "mains_file": "0" in it is a
+        supply gone (a switch the test or the technician throws)."""
+        path = self.profile.get("mains_file")
+        if path:
+            try:
+                with open(path) as f:
+                    return f.read(1) != "0"
+            except OSError:
+                pass
+        return self.mains
+
+    radio_on = True
+    radio_log = None  # [(on, board.now())] once the radio is switched, for tests
+
+    def radio(self, on):
+        if self.radio_log is None:
+            self.radio_log = []
+        self.radio_log.append((on, self.now()))
+        self.radio_on = on
+
+    def rtc_memory(self, data=None):
+        """machine.RTC().memory(): bytes kept through deep sleep (a file here)."""
+        if data is None:
+            try:
+                with open(RTC_FILE, "rb") as f:
+                    return f.read()
+            except OSError:
+                return b""
+        if len(data) > RTC_MAX:
+            raise ValueError("RTC memory holds %d bytes" % RTC_MAX)
+        with open(RTC_FILE, "wb") as f:
+            f.write(data)
+
+    def deepsleep(self, ms):
+        with open(WAKE, "w") as f:
+            f.write(str(ms))
+        raise DeepSleep(ms)

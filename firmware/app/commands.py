@@ -12,7 +12,7 @@ from app.config import load_schema, release_schema
 MAX_PAYLOAD = 1024
 MAX_COMMANDS = 4  # members per message
 RESTART_SECTIONS = ("broker", "wifi", "device_id", "apikey")  # need a new connection
-REBOOT_SECTIONS = ("log", "display", "board")  # read once at boot
+REBOOT_SECTIONS = ("log", "display", "board", "power")  # read once at boot
 
 
 class Deferred:
@@ -174,6 +174,57 @@ class Commands:
     def cmd_calibrate(self, params):
         result = self.node.command("calibrate", _data(params))
         return error("no sensor to calibrate") if result is None else result
+
+    def cmd_update(self, params):
+        """{"url": "https://.../x.snup", "force": false} or the URL alone: an update
+        over the air (app.ota), answered as it goes; {"size": N}: the package follows
+        in `chunk` commands."""
+        d = _data(params)
+        if isinstance(d, str):
+            d = {"url": d}
+        size = d.get("size") if isinstance(d, dict) else None
+        if not isinstance(d, dict) or not (
+                (isinstance(size, int) and not isinstance(size, bool) and 0 < size < 1 << 24)
+                or (isinstance(d.get("url"), str)
+                    and (d["url"].startswith("http://") or d["url"].startswith("https://")))):
+            return error('update: {"url": "http(s)://server/package.snup"} or {"size": bytes}')
+        if not isinstance(d.get("force", False), bool):
+            return error("update: force is true or false")
+        return Deferred("update", partial=d)
+
+    def cmd_chunk(self, params):
+        """{"at": offset, "b64": base64}: a piece of an update sent over MQTT."""
+        d = _data(params)
+        if not isinstance(d, dict) or not isinstance(d.get("at"), int) or not isinstance(d.get("b64"), str):
+            return error('chunk: {"at": offset, "b64": base64}')
+        return Deferred("chunk", partial=d)
+
+    def cmd_otakey(self, params):
+        """A key rotation from `smartnode release rotate`: trust a new update key,
+        on the word of the one trusted now."""
+        d = _data(params)
+        key = (self.cfg.get("ota") or {}).get("key")
+        if not isinstance(d, dict) or not isinstance(d.get("statement"), str) or not isinstance(d.get("sig"), str):
+            return error('otakey: {"statement": ..., "sig": ...} from smartnode release rotate')
+        if not key:
+            return error("otakey: no ota.key in the config to vouch for a new one")
+        from app import ota
+
+        try:
+            ota.check_signature(ota.unhexlify(key), d["statement"].encode(), d["sig"])
+            new = json.loads(d["statement"])["trust"]
+            from app import ecdsa
+
+            ecdsa.public_key(ota.unhexlify(new))
+            kid = ota.key_id(ota.unhexlify(new))
+        except (ValueError, KeyError, TypeError) as e:
+            return error("otakey: refused (%s): not signed by the key this node trusts" % (e.args[0] if e.args else "bad"))
+        finally:
+            ota.release()
+        ota_cfg = dict(self.cfg.get("ota") or {})
+        ota_cfg["key"] = new
+        result = self._update({"ota": ota_cfg})
+        return "OK trusting key %s" % kid if result == "OK" else result
 
     def cmd_config(self, params):
         d = _data(params)

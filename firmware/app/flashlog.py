@@ -49,6 +49,12 @@ def record_bytes(n):
     return n + (REC_MIN if n < 0x80 else REC_MIN + 1)
 
 
+# The record buffer: a node's readings are at most 512 bytes (app.node RECORD_MAX); a
+# larger record, up to max_payload, gets a buffer of its own. A whole sector's would
+# cost 4 KB of heap for nothing.
+BUF = 544
+
+
 class LogError(Exception):
     pass
 
@@ -68,7 +74,7 @@ class FlashLog:
         self._hdr = bytearray(self.data_off)
         self._rec = bytearray(REC_V1_LEN)
         self._seq = bytearray(4)
-        self._buf = bytearray(bs)
+        self._buf = bytearray(min(bs, max(BUF, self.ack_len)))  # ack bits go through it too
         self.dropped = 0
         self.mode = "flash"
         self.recover()
@@ -117,11 +123,14 @@ class FlashLog:
         self._prog(sector, 0, memoryview(h)[:HDR_LEN])
 
     def _blank_from(self, sector, off):
-        mv = memoryview(self._buf)[:self.bs - off]
-        self._read(sector, off, mv)
-        for b in mv:
-            if b != 0xFF:
-                return False
+        buf = self._buf
+        while off < self.bs:
+            mv = memoryview(buf)[:min(len(buf), self.bs - off)]
+            self._read(sector, off, mv)
+            for b in mv:
+                if b != 0xFF:
+                    return False
+            off += len(mv)
         return True
 
     # -- boot
@@ -214,7 +223,7 @@ class FlashLog:
         """Reads the payload of the record at off (header r from _at, still in _rec) into
         _buf; -> its memoryview, or None if it is not whole."""
         skip, length, crc = r
-        mv = memoryview(self._buf)[:length]
+        mv = memoryview(self._buf if length <= len(self._buf) else bytearray(length))[:length]
         self._read(sector, off + skip, mv)
         head = memoryview(self._rec)
         if v1:
@@ -260,7 +269,7 @@ class FlashLog:
                 or self.next_seq - self.head_first >= self.ack_bits):
             self._open_next()
         seq = self.next_seq
-        buf = self._buf
+        buf = self._buf if size <= len(self._buf) else bytearray(size)
         skip = size - n
         if skip == REC_MIN:
             buf[0] = n

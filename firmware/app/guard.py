@@ -46,7 +46,7 @@ def count_boot(cause, fixes=("config.json", "board.json"), path=BOOTS):
     """Record this boot (before anything else can fail); -> resets in a row, this one included."""
     n, _, fp = read_boots(path)
     now_fp = _fingerprint(fixes)
-    if cause == "power-on" or fp != now_fp:
+    if cause in ("power-on", "deep-sleep") or fp != now_fp:  # a battery node's wake is no crash
         n = 0
     n += 1
     try:

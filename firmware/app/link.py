@@ -17,6 +17,7 @@ from app.console import say
 from app.mqtt import Session, resolver, tls_context
 
 MAX_ANSWERS = 32
+STABLE_MS = 10000  # a connection up this long resets the backoff: one a broker drops at once does not
 
 
 def brokers(b):
@@ -54,11 +55,14 @@ class Link:
         self.clock = clock
         self.store = store
         self.on_reconfigure = on_reconfigure  # (cfg) after a config change or rollback
+        self.on_update = None  # (kind, params): `update` or `chunk`, over the air (app.ota)
         b = cfg["broker"]
         self.backoff = Backoff(b.get("backoff_base", 1), b.get("backoff_cap", 300), random)
         self.session = None
         self.broker_index = 0  # which of brokers(cfg["broker"]) this connection tries
         self._next_try = time.ticks_ms()
+        self._lost_at = None  # ticks_ms of the first failure since the last connection that held
+        self._up_at = None
         self.answers = []  # (command, result) not yet published
         self.last_error = None
         self.connects = 0
@@ -86,7 +90,7 @@ class Link:
         s.publish(fiware.status_topic(self.cfg), fiware.ONLINE, retain=True, qos=1)
         self.uplink.attach(s)
         self.connects += 1
-        self.backoff.reset()
+        self._up_at = time.ticks_ms()  # the backoff is reset once the connection holds (step)
         if self.trial is not None:
             if self.store:
                 self.store.commit()
@@ -99,17 +103,22 @@ class Link:
         say("uplink:", self.last_error)
         hosts = brokers(self.cfg["broker"])
         resolver().failed(hosts[self.broker_index % len(hosts)][0])  # looked up afresh next time
+        moved = False
         if self.session is not None:
             if not self.session.connected:  # a connect failed: the next broker in the list
                 self.broker_index = (self.broker_index + 1) % len(hosts)
+                moved = True
             self.session.close()
             self.session = None
         self.uplink.detach()
         self.failures += 1
-        if self.broker_index:  # another cluster member to try: at once; the backoff after a round
+        if self._lost_at is None:
+            self._lost_at = now
+        if moved and self.broker_index:  # another cluster member to try: at once; the backoff after a round
             self._next_try = time.ticks_add(now, 100)
         else:
-            self._next_try = time.ticks_add(now, int(self.backoff.next() * 1000))
+            away = time.ticks_diff(now, self._lost_at) / 1000
+            self._next_try = time.ticks_add(now, int(self.backoff.next(away) * 1000))
         if self.trial is not None:
             self.trial[1] += 1
             if self.trial[1] >= self.cfg["broker"].get("trial_attempts", 3):
@@ -150,6 +159,11 @@ class Link:
                         self.answers.append(("config", "ERROR superseded by a later config"))
                     self.trial_due = result.partial
                     continue  # answered once the new config connects, or is rolled back
+                elif result.kind in ("update", "chunk"):
+                    if self.on_update is not None:
+                        self.on_update(result.kind, result.partial)  # answers as it goes
+                        continue
+                    result = "ERROR this node cannot update over the air"
             if len(self.answers) < MAX_ANSWERS:  # a flood of commands cannot exhaust the heap
                 self.answers.append((name, result))
         if self.session is not None:
@@ -219,6 +233,9 @@ class Link:
                 s.poll(200)  # let the answer's PUBACK come back
                 s.disconnect()
                 self.board.reboot()
+            if self._lost_at is not None and time.ticks_diff(now, self._up_at) > STABLE_MS:
+                self.backoff.reset()
+                self._lost_at = None
             sent = self.uplink.step()
             s.keepalive_due(time.ticks_ms())
             if sent or not self.uplink.idle:

@@ -1,5 +1,6 @@
-# The MQTT 3.1.1 session of a node: umqtt.simple's client is the base (its
-# fields, last will, ping, disconnect), extended with what delivery needs:
+# The MQTT 3.1.1 session of a node, umqtt.simple's client redone for what
+# delivery needs (its fields and framing kept; not a subclass: its bytecode is
+# 3 KB of heap on a board that runs none of it):
 #  - TLS through tls.SSLContext (umqtt.simple imports `ussl`, gone in 1.25),
 #    certificate and host-name verification on unless the config says
 #    `tls_insecure_skip_verify`;
@@ -17,7 +18,6 @@ import socket
 import struct
 import time
 
-from umqtt.simple import MQTTClient, MQTTException
 from app.console import say
 
 HEAD_ROOM = 5  # fixed header: type byte + up to 4 remaining-length bytes
@@ -36,6 +36,11 @@ def resolver():
 
 class ProtocolError(OSError):
     pass
+
+
+class MQTTException(Exception):
+    """The broker said no: a CONNACK return code (4 bad user/password, 5 not authorized)
+    or a refused subscription."""
 
 
 def tls_context(broker, read_file=None):
@@ -90,13 +95,20 @@ def _utf8(s):
     return s.encode() if isinstance(s, str) else bytes(s)
 
 
-class Session(MQTTClient):
+class Session:
     """One connection to the broker.  Callbacks: on_puback(pid), on_message(topic, payload);
     payload is None when a PUBLISH was too big for the receive buffer (it is skipped)."""
 
     def __init__(self, client_id, host, port=1883, user=None, password=None, keepalive=60,
                  ssl_context=None, server_hostname=None, timeout=5, rx_size=1024, names=None):
-        super().__init__(client_id, host, port, user, password, keepalive)
+        self.client_id = client_id
+        self.server = host
+        self.port = port
+        self.user = user
+        self.pswd = password
+        self.keepalive = keepalive
+        self.lw_topic = None
+        self.sock = None
         self.resolver = names or resolver()
         self.ctx = ssl_context
         self.server_hostname = server_hostname or host
@@ -117,6 +129,12 @@ class Session(MQTTClient):
         self._phase = 0  # connecting: 1 TCP, 2 TLS handshake and CONNECT, 3 CONNACK
         self._out = None
         self.connected = False
+
+    def set_last_will(self, topic, msg, retain=False, qos=0):
+        self.lw_topic = topic
+        self.lw_msg = msg
+        self.lw_qos = qos
+        self.lw_retain = retain
 
     # -- connection --------------------------------------------------------------
     def connect(self, clean_session=True):
@@ -246,12 +264,16 @@ class Session(MQTTClient):
         self.connected = False
         self._phase = 0
         s, self.sock = self.sock, None
-        if s is not None:
-            try:
-                s.close()
-            except Exception:
-                pass
-        self.raw = None
+        raw, self.raw = self.raw, None
+        # A connect that failed before TLS and CONNECT (refused, timed out) has only the
+        # raw socket: left to the GC, a retry every 2 s against a dead broker ran the
+        # unix port out of descriptors in minutes (an ESP32 has 10 lwIP sockets).
+        for sock in (s, raw if raw is not s else None):
+            if sock is not None:
+                try:
+                    sock.close()
+                except Exception:
+                    pass
         self._poller = None
 
     def disconnect(self):

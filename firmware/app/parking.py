@@ -56,7 +56,10 @@ class Spot:
         self.keeper = BaselineKeeper(baselines, "p%d" % n)
         if self.field.calibrated:
             self.keeper.loaded(self.field.base)
-        self.status = FREE if self.field.calibrated else UNKNOWN
+        # Unknown until its own samples are sure (debounce), even with a baseline: a car
+        # may have come or gone while the node was off or asleep.
+        self.status = UNKNOWN
+        self.reported = None  # the status last published (after a deep sleep: from RTC memory)
         self._cand = None
         self._cand_since = 0  # Unix second the candidate state began (its TimeInstant)
         self._cand_ms = 0  # ... and its tick
@@ -64,6 +67,13 @@ class Spot:
         self._tracked_ms = None  # tick of the last drift step
         self.changes = 0
         self.driver = None
+
+    def unsure(self, reported):
+        """Woken from deep sleep: the spot was last published as `reported` (None: not
+        known); a status its samples confirm is published only if it differs."""
+        self.status = UNKNOWN
+        self.reported = reported
+        self._cand = None
 
     def calibrate(self, seconds):
         self._cal_request = seconds
@@ -124,6 +134,9 @@ class Spot:
     def _set(self, t, status, emit):
         if status != self.status:
             self.status = status
+            if status == self.reported:
+                return  # confirmed what the platform already has (woken from deep sleep)
+            self.reported = status
             self.changes += 1
             emit(rec_parking, self.key, (t, status))
 
@@ -143,6 +156,7 @@ class ParkingPipeline:
         while t >= self._next_hb:
             for s in self.spots:
                 self.emit(rec_parking, s.key, (self._next_hb, s.status))
+                s.reported = s.status  # what the platform now has
             self._next_hb += self.heartbeat
 
     def poll(self, t, ms):

@@ -17,7 +17,7 @@ from app.link import Link
 from app.narrator import Narrator
 from app.node import Node
 from app.timesync import TimeSync
-from app.uplink import Uplink
+from app.uplink import NODE_BATCH, Uplink
 from app.console import say
 
 # The running node's parts, for `host_tools inspect` after it interrupts the loop.
@@ -34,12 +34,16 @@ class Shell:
         self.baselines = BaselineStore(board.baseline_file())
         record.use_book(beside(board.baseline_file(), "keys.json"))
         self.narrator = Narrator()  # the console lines a technician follows
-        self.node = Node(cfg, board, log, baselines=self.baselines, on_reading=self.narrator.reading)
+        self.node = self.new_node()
+        self.sensing = self.radio = True  # off while a power profile (app.power) says so
         self.clock = TimeSync(synced=board.clock_set(), boot_seq=log.next_seq)
-        self.uplink = Uplink(cfg, log, clock=self.clock, window=cfg["broker"].get("window", 8))
+        self.uplink = Uplink(cfg, log, clock=self.clock, window=cfg["broker"].get("window", 8),
+                             max_batch=NODE_BATCH[0], max_bytes=NODE_BATCH[1])
         self.commands = Commands(cfg, self, store, apply=self.reconfigure)
         self.link = Link(cfg, board, self.uplink, self.commands, self.clock, store,
                          on_reconfigure=self.reconfigure)
+        self.link.on_update = self.start_update
+        self.trial = start_trial(self)
         h = cfg.get("health") or {}
         self.health = Health(h.get("interval", 300), board, log, board.now())
         self.health_key = fiware.key(cfg, "device", cfg["device_id"])
@@ -52,6 +56,15 @@ class Shell:
     def command(self, name, params):
         return self.node.command(name, params)
 
+    def start_update(self, kind, params):
+        from app import ota  # only while an update runs
+
+        ota.start(self, kind, params)
+
+    def new_node(self, cfg=None):
+        return Node(cfg or self.cfg, self.board, self.log, baselines=self.baselines,
+                    on_reading=self.narrator.reading)
+
     def reconfigure(self, cfg, changed=None):
         if changed is not None and list(changed) == ["interval"] and all(
                 hasattr(p, "interval") for p in self.node.pipelines):
@@ -59,8 +72,7 @@ class Shell:
                 p.interval = cfg["interval"]  # from the next interval on
         else:
             self.node.close(self.board.now())  # the interval in progress is reported, not lost
-            self.node = Node(cfg, self.board, self.log, baselines=self.baselines,
-                             on_reading=self.narrator.reading)
+            self.node = self.new_node(cfg)
         self.health_key = fiware.key(cfg, "device", cfg["device_id"])
         h = cfg.get("health") or {}
         self.health.interval = h.get("interval", 300)
@@ -85,7 +97,8 @@ async def sense(shell, period_ms=None):
     board = shell.board
     while True:
         try:
-            shell.sense(board.now(), time.ticks_ms())
+            if shell.sensing:
+                shell.sense(board.now(), time.ticks_ms())
         except Exception as e:  # a sensor fault must not stop delivery of what is logged
             shell.link.last_error = "sense: %r" % (e,)
             say("sense:", repr(e))
@@ -104,6 +117,10 @@ async def network(shell, boot_ms):
     link = shell.link
     first = True
     while True:
+        if not shell.radio:  # a power profile has the radio off
+            shell.liveness.net_tick(time.ticks_ms())
+            await asyncio.sleep_ms(100)
+            continue
         try:
             ms = link.step()
         except Exception as e:  # a bug in delivery must not end the node's sensing
@@ -111,6 +128,8 @@ async def network(shell, boot_ms):
             say("link:", repr(e))
             ms = 1000
         shell.liveness.net_tick(time.ticks_ms())
+        if shell.trial is not None and not shell.trial.step(shell, time.ticks_ms()):
+            shell.trial = None  # confirmed
         if first and shell.uplink.acked:
             first = False
             say("uplink: first ack %d ms after boot" % time.ticks_diff(time.ticks_ms(), boot_ms))
@@ -145,6 +164,22 @@ def start_screen(shell):
     from app.screen import open_screen
 
     return open_screen(shell)
+
+
+def start_trial(shell):
+    """A version updated over the air on trial (app.otatrial), or None; that module
+    is imported only when an update left its marks."""
+    import os
+
+    for p in ("/trial", "/ota.json"):
+        try:
+            os.stat(p)
+        except OSError:
+            continue
+        from app import otatrial
+
+        return otatrial.start(shell)
+    return None
 
 
 def beside(path, name):
@@ -197,6 +232,10 @@ def main(config_path="config.json", board_path="board.json", cause=None):
     board.cause = cause
     shell = Shell(cfg, board, open_log(board, cfg.get("log") or {}), store)
     screen = start_screen(shell)
+    ctl = None
+    if (cfg.get("power") or {}).get("profile", "mains") != "mains":
+        from app import power
+        ctl = power.controller(shell, cfg["power"], time.ticks_ms())
     STATE.update(cfg=cfg, shell=shell, log=shell.log, uplink=shell.uplink, display=screen)
     say("node", cfg["device_id"], "up, interval", cfg["interval"], "s")
 
@@ -205,6 +244,8 @@ def main(config_path="config.json", board_path="board.json", cause=None):
         asyncio.create_task(watch(shell, wdt, w.get("stable", 300)))
         if screen is not None:
             asyncio.create_task(show(screen))
+        if ctl is not None:
+            asyncio.create_task(power.supervise(shell, ctl))
         await network(shell, boot_ms)
 
     asyncio.run(both())

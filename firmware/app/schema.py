@@ -27,7 +27,7 @@ _LIMITS = ("threshold:n(0,1000000) release:n(0,1000000) fault:n(0,10000000) debo
 SPECS = {
     "": "device_id:I! municipality:M apikey:K! board:I interval:T location:{location} broker:{broker} "
         "wifi:{wifi} air:{air} parking:{parking} traffic:{traffic} log:{log} ntp:{ntp} health:{health} "
-        "display:{display}",
+        "display:{display} power:{power} ota:{ota}",
     "location": "lat:Y! lon:X!",
     "broker": "host:h! port:o tls:b ca:t cert:t key:t server_hostname:h tls_insecure_skip_verify:b "
               "user:t password:t keepalive:i(1,65535) timeout:i(1,60) backoff_base:p(0.1,3600) "
@@ -35,8 +35,13 @@ SPECS = {
     "wifi": "ssid:W! password:w",
     "ntp": "server:h port:o every:p(60,604800) retry:p(1,86400)",
     "health": "interval:p(1,86400)",
+    "ota": "key:t ca:t trial:i(5,86400) timeout:i(1,120)",
     "watchdog": "timeout:i(2,3600) stable:i(10,86400)",
     "display": "enabled:b period:p(0.1,3600)",
+    # app/power.py: window >= a spot's debounce, or it wakes and sleeps unsure
+    "power": "profile:P sense:{sense} debounce:p(0.001,10) window:p(10,3600) publish:p(5,3600) "
+             "sleep:p(10,86400)",
+    "sense": "pin:N(0,48) adc:N(0,48) active:N(0,1) threshold:n(0,3300)",
     "log": "label:t file:t sectors:i(3,4096)",
     "air": "sensors:{sensors} duty:D filters:G stuck:{stuck} humid:n(0,100)",
     "sensors": "sds011:{sds011} pms5003:{pms5003} sps30:{sps30} bme280:{bme280} scd4x:{scd4x} dht22:{dht22}",
@@ -126,6 +131,8 @@ def _bad(kind, v):
         return None if _is_int(v) and 1 <= v <= 65535 else "a TCP port from 1 to 65535"
     if kind == "a":
         return None if _is_int(v) and 8 <= v <= 119 else "a 7-bit I2C address, 8 to 119 (0x08-0x77)"
+    if kind == "P":
+        return None if v in ("mains", "switched", "battery") else '"mains", "switched" or "battery"'
     if kind == "T":
         return None if _is_int(v) and 1 <= v <= 86400 else "whole seconds from 1 to 86400"
     if kind == "Y":

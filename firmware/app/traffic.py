@@ -9,12 +9,11 @@
 #   radar     an OPS243 on a UART: each burst of speed reports is one vehicle, its peak the speed
 # Recorded loop-detector aggregates (replay events {"agg": [[vehicles, occupancy,
 # km/h], ...], "period": s}) feed lanes 1..n directly.
+#
+# A lane's magnetometer (app.traffic_mag) and radar (app.traffic_radar) code is
+# imported only by a node that has one: a loop-detector node runs neither.
 from app import fiware, rec_lane
 from app.lane import Lane
-from app.baselines import BaselineKeeper
-from app.magfield import FieldDeviation, calibrate_command, valid_sample
-from app.magsensor import open_magnetometer, read_if_ready
-from app.vehicle import PassDetector
 
 
 class PresencePair:
@@ -76,79 +75,6 @@ class PresencePair:
                 lane.flag("edges-lost")
 
 
-class MagLane:
-    def __init__(self, lane, axes, on, off, gap, calibrate, baseline, driver=None, baselines=None):
-        self.lane = lane
-        self.driver = driver
-        name = "l%d" % lane.id
-        if not baseline and baselines is not None:  # config wins over the stored one
-            baseline = baselines.get(name, axes)
-        self.field = FieldDeviation(axes, baseline)
-        self.keeper = BaselineKeeper(baselines, name)
-        if self.field.calibrated:
-            self.keeper.loaded(self.field.base)
-        self.passes = PassDetector(on, off, gap)
-        self._cal_request = calibrate if not self.field.calibrated else 0
-        lane.live = True
-
-    def calibrate(self, seconds):
-        """Take a new baseline over the next `seconds` of samples (the lane empty)."""
-        self._cal_request = seconds
-
-    def sample(self, t, ms, values):
-        if self._cal_request:
-            self.field.calibrate(ms, self._cal_request)
-            self._cal_request = 0
-        was_calibrating = self.field.calibrating
-        r = self.passes.update(ms, self.field.update(ms, values))
-        if was_calibrating and not self.field.calibrating:
-            self.keeper.calibrated(t, self.field.base)
-        if r > 0:
-            self.lane.on(t, self.passes.start)
-        elif r < 0:
-            self.lane.off(t, self.passes.end)
-        return r
-
-
-class RadarLane:
-    """Speed readings of a radar: readings less than `gap` s apart are one vehicle,
-    whose speed is the burst's peak (the radar sees it best head-on)."""
-
-    def __init__(self, driver, lane, gap=0.5, counts=True):
-        self.driver = driver
-        self.lane = lane
-        self.counts = counts  # False where loops or a magnetometer count the lane's vehicles
-        self.gap_ms = int(gap * 1000 + 0.5)
-        self._peak = 0.0
-        self._last = None  # tick of the burst's last reading
-        lane.live = True
-
-    def _ended(self, ms):
-        from time import ticks_diff
-        return self._last is not None and ticks_diff(ms, self._last) > self.gap_ms
-
-    def poll(self, t, ms):
-        d = self.driver
-        while d.read():
-            if self._ended(ms):
-                self._flush(t)
-            v = abs(d.speed)
-            if v > self._peak:
-                self._peak = v
-            self._last = ms
-        if self._ended(ms):
-            self._flush(t)
-
-    def _flush(self, t):
-        if self._peak > 0:
-            self.lane.speed(self._peak * 3.6)
-            if self.counts:  # the burst was one vehicle
-                self.lane._seen(t)
-                self.lane.count += 1
-        self._peak = 0.0
-        self._last = None
-
-
 class TrafficPipeline:
     def __init__(self, cfg, emit, on_sample=None):
         self.cfg = cfg
@@ -157,8 +83,8 @@ class TrafficPipeline:
         self.interval = cfg.get("interval", 300)
         self.lanes = {}  # lane id -> Lane
         self.presence = []
-        self.mag = {}  # lane id -> MagLane
-        self.radar = []  # RadarLane
+        self.mag = {}  # lane id -> app.traffic_mag.MagLane
+        self.radar = []  # app.traffic_radar.RadarLane
         self._end = None  # Unix second the interval in progress ends
         self._start_ms = None  # tick it began
         self._poll_ms = None  # tick of the last poll
@@ -212,16 +138,14 @@ class TrafficPipeline:
             r.poll(t, ms)
         for m in self.mag.values():
             if m.driver is not None:
-                values = read_if_ready(m.driver)
-                if values is not None:
-                    m.sample(t, ms, values)
+                m.poll(t, ms)
 
     def event(self, t, ev, ms):
         if "mag" in ev:
             m = self.mag.get(ev.get("lane", 1))
             if m is None:
                 return False
-            if not valid_sample(ev["mag"], m.field.axes):
+            if not m.valid(ev["mag"]):
                 self.bad_events += 1
                 return True
             self._roll(t, ms)
@@ -257,6 +181,8 @@ class TrafficPipeline:
     def command(self, name, params):
         if name != "calibrate" or not self.mag:
             return None
+        from app.traffic_mag import calibrate_command
+
         return calibrate_command(params, "lane", self.mag, "l")
 
     def _report(self, t_end, ms_end):
@@ -278,6 +204,8 @@ def build(cfg, board, emit, on_sample=None, baselines=None):
             p.presence.append(PresencePair(lane, rings, spec.get("spacing_m", 0)))
             lane.live = True
         if spec.get("magnetometer"):
+            from app.traffic_mag import MagLane, open_magnetometer
+
             sensor = spec["magnetometer"]
             driver = open_magnetometer(board, sensor) if isinstance(sensor, dict) else None
             p.mag[lane.id] = MagLane(lane, spec.get("axes", 3), tc.get("threshold", 16),
@@ -286,11 +214,15 @@ def build(cfg, board, emit, on_sample=None, baselines=None):
                                      baselines)
         if spec.get("radar"):
             from ops243 import OPS243
+            from app.traffic_radar import RadarLane
+
             p.radar.append(RadarLane(OPS243(board.uart(spec["radar"]), spec.get("radar_unit", "mps")),
                                      lane, tc.get("radar_gap", 0.5), counts))
         if spec.get("doppler"):  # a CW Doppler module's IF on an input
             from doppler import K_BAND, Doppler
             from app.cwradar import CWRadar
+            from app.traffic_radar import RadarLane
+
             d = Doppler(hz_per_kmh=spec.get("hz_per_kmh", K_BAND), irq=False)
             p.radar.append(RadarLane(CWRadar(d, board.input(spec["doppler"]), spec.get("min_kmh", 5)),
                                      lane, tc.get("radar_gap", 0.5), counts))

@@ -17,18 +17,21 @@ import tempfile
 from . import agent as agents
 from . import generate, run, targets
 
-SCENARIOS = ("restart", "slow", "freeze")
+SCENARIOS = ("restart", "crash", "slow", "freeze")
 
 
 def add_arguments(p):
-    p.add_argument("--broker", choices=("mosquitto", "rabbitmq"), default="mosquitto",
-                   help="one Mosquitto, or a three-member RabbitMQ cluster (default: mosquitto)")
+    p.add_argument("--broker", choices=("mosquitto", "rabbitmq", "rabbitmq-single"), default="mosquitto",
+                   help="one Mosquitto, a three-member RabbitMQ cluster, or one RabbitMQ node (default: mosquitto)")
     p.add_argument("--nodes", default="300", help="fleet size, or sizes separated by commas (default 300)")
     p.add_argument("--rate", type=float, default=100.0,
                    help="readings per second of the whole fleet (default 100: the recording's 2.5 min "
                         "cadence sped up to nodes/100 s per node)")
+    p.add_argument("--every", type=float, metavar="S",
+                   help="each node's reading interval in seconds instead of --rate (the same cadence at every size)")
     p.add_argument("--scenario", choices=SCENARIOS, default="restart",
                    help="restart: the broker (cluster member 0) stopped and started --down s later; "
+                        "crash: the same, killed (SIGKILL); "
                         "slow: the same behind a proxy answering CONNECT at --connack-rate per s; "
                         "freeze: cluster member 0 answers nobody for --down s")
     p.add_argument("--down", type=float, default=10.0, help="seconds the broker is away (default 10)")
@@ -54,16 +57,19 @@ def node_settings(args):
 
 def simulate(broker, n, scenario="restart", policies=("ours", "fixed"), rate=100.0, down_s=10.0,
              node_broker=None, procs=2, connack_rate=20.0, log=None):
-    """Generate a fleet of n, start the target, run each policy in turn; -> [measures]."""
-    if scenario == "freeze" and broker != "rabbitmq":
+    """Generate a fleet of n, start the target, run each policy in turn; -> [measures].
+    A policy is "ours", "fixed", or (label, "ours" or "fixed", {broker settings})."""
+    if scenario == "freeze" and broker != "rabbitmq":  # the cluster
         raise SystemExit("fleet simulate: --scenario freeze needs --broker rabbitmq (a cluster member)")
+    if scenario == "slow" and broker != "mosquitto":
+        raise SystemExit("fleet simulate: --scenario slow runs against mosquitto")
     work = tempfile.mkdtemp(prefix="fleetsim-")
     try:
         fleet, creds = generate.fleet(n, work, node_broker)
         if broker == "mosquitto":
             target = targets.MosquittoTarget(fleet, creds, work)
         else:
-            target = targets.ClusterTarget(fleet, creds, work)
+            target = targets.ClusterTarget(fleet, creds, work, size=3 if broker == "rabbitmq" else 1)
         results = []
         with _started(target):
             for policy in policies:
@@ -85,35 +91,36 @@ class _started:
 
 
 def _one(target, fleet, policy, scenario, rate, down_s, procs, connack_rate, work, log):
-    kw = dict(rate=rate, down_s=down_s, procs=procs, workdir=work, log=log)
+    label, policy, settings = policy if isinstance(policy, tuple) else (policy, policy, None)
+    kw = dict(rate=rate, down_s=down_s, procs=procs, workdir=work, log=log, settings=settings, label=label)
     if target.name == "mosquitto":
         agent = agents.MqttAgent(target.broker.port, *target.agent)
         try:
             if scenario == "slow":
                 from .slowproxy import SlowConnack
-                with SlowConnack(target.upstream(), connack_rate) as proxy:
+                with SlowConnack(target.upstream(), None) as proxy:  # slow from the fault on
                     target.front_port = proxy.port
                     try:
-                        return run.run(target, fleet, policy, "restart", agent=agent, **kw) | {"scenario": "slow"}
+                        return run.run(target, fleet, policy, "restart", agent=agent,
+                                       before_fault=lambda: setattr(proxy, "per_s", connack_rate),
+                                       **kw) | {"scenario": "slow"}
                     finally:
                         target.front_port = None
             return run.run(target, fleet, policy, scenario, agent=agent, **kw)
         finally:
             agent.close()
-    if scenario == "slow":
-        raise SystemExit("fleet simulate: --scenario slow runs against mosquitto")
     return run.run(target, fleet, policy, scenario, **kw)
 
 
 def table(results, out=sys.stdout):
-    out.write("%-9s %-8s %-6s %6s %9s %11s %6s %5s %8s %7s %7s\n" % (
+    out.write("%-15s %-8s %-6s %6s %9s %11s %6s %5s %8s %7s %7s %7s\n" % (
         "broker", "scenario", "policy", "nodes", "peak c/s", "recovery s", "lost", "dups", "produced",
-        "cpu s", "rss MB"))
+        "cpu s", "rss MB", "steady%"))
     for r in results:
         rec = "-" if r["recovery_s"] is None else "%.1f" % r["recovery_s"]
-        out.write("%-9s %-8s %-6s %6d %9d %11s %6d %5d %8d %7.1f %7.0f\n" % (
+        out.write("%-15s %-8s %-6s %6d %9d %11s %6d %5d %8d %7.1f %7.0f %7.1f\n" % (
             r["target"], r["scenario"], r["policy"], r["nodes"], r["peak_connects_per_s"], rec, r["lost"],
-            r["duplicates"], r["produced"], r["broker_cpu_s"], r["broker_rss_mb"]))
+            r["duplicates"], r["produced"], r["broker_cpu_s"], r["broker_rss_mb"], r["steady_cpu_pct"]))
 
 
 def main(args):
@@ -124,7 +131,8 @@ def main(args):
     policies = ("ours", "fixed") if args.policy == "both" else (args.policy,)
     results = []
     for n in sizes:
-        results += simulate(args.broker, n, args.scenario, policies, args.rate, args.down, node_settings(args),
+        rate = n / args.every if args.every else args.rate
+        results += simulate(args.broker, n, args.scenario, policies, rate, args.down, node_settings(args),
                             args.procs, args.connack_rate)
         table(results[-len(policies):])
     if len(sizes) > 1:

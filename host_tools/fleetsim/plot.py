@@ -15,7 +15,8 @@ def connects(results, path):
         for r in results:
             if r["nodes"] != n:
                 continue
-            color, label = styles[r["policy"]]
+            color, label = styles.get(r["policy"], ("tab:green", "backoff, base %g s" % r["settings"].get(
+                "backoff_base", 1)))
             xs = [t for t, _ in r["connects"]]
             ys = [c for _, c in r["connects"]]
             ax.step(xs, ys, where="post", color=color, label="%s: peak %d/s, all back %s" % (

@@ -1,15 +1,18 @@
 """One simulated fleet run: the nodes (nodes_mp.py, several unix-port processes) against a
 target (targets.py), one scenario, one reconnect policy; what it measures:
 
-connects per second   CONNECTs the broker accepted (its own log), per second from the fault on
+connects per second   CONNECTs the broker accepted (its own log), per second from the fault on;
+                      the peak: the most in any one-second window
 recovery_s            from when the service is there again (the broker back; at once for a
                       cluster, whose other members serve) until every node is connected and
                       has every reading logged before then acknowledged; None: not within limit
 lost                  readings logged that never reached the agent and are not in a node's log
 duplicates            readings the agent got more than once (the same device and seq)
 broker cpu_s, rss_mb  CPU seconds the broker's processes used from the fault on; peak resident memory
+steady_cpu_pct        the broker's CPU (% of one core) while every node was connected, before the fault
 
-Scenarios: "restart" (the broker, or cluster member 0, stopped and started `down_s` later),
+Scenarios: "restart" (the broker, or cluster member 0, stopped and started `down_s` later;
+a member's boot runs alongside the measurement), "crash" (the same with SIGKILL),
 "slow" (restart behind a proxy that answers CONNECTs at a limited rate: slowproxy.py),
 "freeze" (cluster member 0 stops answering anyone for `down_s`: targets.ClusterTarget.freeze).
 """
@@ -158,19 +161,37 @@ def per_second(times, t0, t1):
     return list(enumerate(bins))
 
 
+def peak_per_second(times, t0):
+    """Most events in any one-second window from t0 on (a storm is not split by a bin edge)."""
+    ts = sorted(t for t in times if t >= t0)
+    best = i = 0
+    for j in range(len(ts)):
+        while ts[j] - ts[i] >= 1.0:
+            i += 1
+        best = max(best, j - i + 1)
+    return best
+
+
 def run(target, fleet, policy, scenario="restart", rate=100.0, down_s=10.0, procs=2, warm_s=60,
-        settle_s=3.0, recover_limit_s=90.0, workdir=None, log=None, agent=None):
-    """One run against a started target; -> dict of measures (see the module's doc)."""
+        settle_s=5.0, recover_limit_s=None, workdir=None, log=None, agent=None, settings=None, label=None,
+        before_fault=None):
+    """One run against a started target; -> dict of measures (see the module's doc).
+    settings: broker settings for every node on top of the fleet's (backoff_base...);
+    label: the run's name in the results (default: the policy)."""
+    label = label or policy
+    if recover_limit_s is None:  # a backoff may wait about as long as the broker was away
+        recover_limit_s = max(90.0, 1.5 * down_s + 60)
     log = log or (lambda msg: sys.stderr.write("fleetsim: %s\n" % msg))
     configs = []
     for i, node in enumerate(fleet["nodes"]):
         cfg = json.loads(json.dumps(node))
-        cfg["broker"].update(target.node_broker(i))
+        cfg["broker"].update(target.node_broker(i), **(settings or {}))
         configs.append(cfg)
-    run_dir = os.path.join(workdir, "%s-%s-%s" % (target.name, scenario, policy))
+    run_dir = os.path.join(workdir, "%s-%s-%s" % (target.name, scenario, label))
     os.makedirs(run_dir, exist_ok=True)
     sampler = BrokerSampler(target.pids)
-    nodes = Nodes(configs, policy, rate, run_dir, procs=procs)
+    nodes = Nodes(configs, policy, rate, run_dir, procs=procs,
+                  limit_s=warm_s + settle_s + down_s + recover_limit_s + 60)
     try:
         deadline = time.monotonic() + warm_s
         while not nodes.all_connected():
@@ -179,18 +200,27 @@ def run(target, fleet, policy, scenario="restart", rate=100.0, down_s=10.0, proc
             if any(p.poll() is not None for p in nodes.procs):
                 raise RuntimeError("a node process ended: see %s/nodes-*.err" % run_dir)
             time.sleep(0.2)
-        log("%s %s %s: %d nodes connected; %s in %.0f s" % (target.name, scenario, policy, len(configs),
+        log("%s %s %s: %d nodes connected; %s in %.0f s" % (target.name, scenario, label, len(configs),
                                                              scenario, settle_s))
+        t_settle = time.time()
         time.sleep(settle_s)
+        if before_fault:
+            before_fault()
         t_fault = time.time()
+        restarting = None
+        steady_cpu = sampler.since(t_settle)[0]
         if scenario == "freeze":
             target.freeze(0)
             time.sleep(down_s)
             target.thaw()
         else:
-            target.stop_member(0)
+            target.stop_member(0, crash=scenario == "crash")
             time.sleep(down_s)
-            target.start_member(0)
+            if target.available_while_down():  # measured from the fault: the member's boot runs alongside
+                restarting = threading.Thread(target=target.start_member, args=(0,))
+                restarting.start()
+            else:
+                target.start_member(0)
         t_back = time.time()
         t_available = t_fault if target.available_while_down() else t_back
         log("%s back after %.1f s; waiting for every node to reconnect and drain" % (target.name, t_back - t_fault))
@@ -202,7 +232,9 @@ def run(target, fleet, policy, scenario="restart", rate=100.0, down_s=10.0, proc
                 break
             time.sleep(0.25)
         nodes.stop_producing()
-        nodes.wait(120)
+        nodes.wait(90)  # the processes report within drain_s (60 s) of the stop, drained or not
+        if restarting is not None:
+            restarting.join()
         t_end = time.time()
         cpu, rss = sampler.since(t_fault)
     finally:
@@ -228,13 +260,16 @@ def run(target, fleet, policy, scenario="restart", rate=100.0, down_s=10.0, proc
     if len(nodes.final) != len(configs):
         raise RuntimeError("only %d of %d nodes reported at the end: see %s/nodes-*.err"
                            % (len(nodes.final), len(configs), run_dir))
-    series = per_second(target.connects(), t_fault, t_end)
+    times = target.connects()
+    series = per_second(times, t_fault, t_end)
     last = nodes.latest()
-    return {"target": target.name, "scenario": scenario, "policy": policy, "nodes": len(configs),
+    return {"target": target.name, "scenario": scenario, "policy": label, "nodes": len(configs),
+            "settings": dict(settings or {}),
             "rate": rate, "interval_s": nodes.interval, "speedup": nodes.cadence / nodes.interval,
             "down_s": down_s, "t_fault": t_fault, "t_back": t_back,
             "recovery_s": None if recovered is None else recovered - t_available,
-            "peak_connects_per_s": max([c for _, c in series] or [0]), "connects": series,
+            "peak_connects_per_s": peak_per_second(times, t_fault), "connects": series,
             "produced": produced, "received": received, "duplicates": received - unique, "lost": lost,
             "pending_at_end": pending, "broker_cpu_s": cpu, "broker_rss_mb": rss,
+            "steady_cpu_pct": 100 * steady_cpu / (t_fault - t_settle),
             "node_failures": sum(s[5] for s in last if s), "node_connects": sum(s[6] for s in last if s)}

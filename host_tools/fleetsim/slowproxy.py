@@ -11,7 +11,7 @@ import threading
 class SlowConnack:
     def __init__(self, upstream_port, per_s=20.0):
         self.upstream_port = upstream_port
-        self.per_s = per_s
+        self.per_s = per_s  # None: no limit (while the fleet first connects)
         self.port = None
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._main, daemon=True)
@@ -44,6 +44,8 @@ class SlowConnack:
     def _slot(self):
         """The time this connection's CONNACK may go: one per 1/per_s, first come first served."""
         now = self.loop.time()
+        if not self.per_s:
+            return now
         self._free_at = max(now, self._free_at) + 1.0 / self.per_s
         return self._free_at
 
@@ -57,6 +59,8 @@ class SlowConnack:
                  asyncio.ensure_future(self._pipe(up_reader, writer, held=True))]
         try:
             await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        except asyncio.CancelledError:  # the proxy is closing
+            pass
         finally:
             for t in tasks:
                 t.cancel()

@@ -4,7 +4,8 @@ counts the CONNECTs it accepts (its own log) and shows its processes (for CPU an
 - MosquittoTarget: one Mosquitto running `fleet mosquitto`'s config, password file and ACL,
   persistence on so the agent's queued messages survive a restart;
 - ClusterTarget: three RabbitMQ members loaded with `fleet rabbitmq --cluster` definitions;
-  node i starts on member i % 3 and lists the other two in broker.hosts.
+  node i starts on member i % 3 and lists the other two in broker.hosts (or one RabbitMQ
+  node with `fleet rabbitmq`'s).
 """
 import os
 import re
@@ -52,7 +53,9 @@ class MosquittoTarget:
     def node_broker(self, i):
         return {"host": "127.0.0.1", "port": self.front_port or self.broker.port}
 
-    def stop_member(self, i=0):
+    def stop_member(self, i=0, crash=False):
+        if crash:
+            self.broker.proc.kill()  # the agent's queued messages since the last autosave go too
         self.broker.stop()
 
     def start_member(self, i=0):
@@ -113,12 +116,13 @@ class LogTail:
 
 
 class ClusterTarget:
-    name = "rabbitmq"
-    members = 3
+    """size 3: the cluster; size 1: one RabbitMQ node (name rabbitmq-single)."""
 
-    def __init__(self, fleet, creds, workdir, kind="mirrored"):
-        self.defs = rabbitmq.definitions(fleet, creds, cluster=kind)
-        self.cluster = rabbitmq.Cluster(definitions=self.defs, workdir=os.path.join(workdir, "cluster"),
+    def __init__(self, fleet, creds, workdir, kind="mirrored", size=3):
+        self.name = "rabbitmq" if size > 1 else "rabbitmq-single"
+        self.members = size
+        self.defs = rabbitmq.definitions(fleet, creds, cluster=kind if size > 1 else None)
+        self.cluster = rabbitmq.Cluster(size=size, definitions=self.defs, workdir=os.path.join(workdir, "cluster"),
                                         extra=RABBIT_LOGGING)
         os.makedirs(self.cluster.dir, exist_ok=True)
         self.agent = ("iota", creds["iota"])
@@ -140,14 +144,29 @@ class ClusterTarget:
         return {"host": "127.0.0.1", "port": order[0], "hosts": ["127.0.0.1:%d" % p for p in order[1:]],
                 "topic_prefix": ""}  # the form the agent's AMQP binding matches (rabbitmq.py)
 
-    def stop_member(self, i=0):
-        self.cluster.nodes[i].stop()
+    def stop_member(self, i=0, crash=False):
+        """An orderly stop (SIGTERM: the member closes its connections one by one over
+        seconds), or a crash (SIGKILL of its VM: every connection dropped at once)."""
+        m = self.cluster.nodes[i]
+        if not crash:
+            m.stop()
+            return
+        for pid in reversed(self._tree(m.proc.pid)):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        m.proc.wait()
+        m.proc = None
+        if m.log:
+            m.log.close()
+            m.log = None
 
     def start_member(self, i=0):
         self.cluster.nodes[i].start()
 
     def available_while_down(self):
-        return True  # the other members serve
+        return self.members > 1  # the other members serve
 
     def freeze(self, i=0):
         """Member i stops answering anyone, peers and clients (SIGSTOP of its VM): from

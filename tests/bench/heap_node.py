@@ -4,7 +4,7 @@
 # app.run.main does (config, board, watchdog, log, shell, display, its tasks).
 # A task samples the live heap (after gc.collect()) every SAMPLE_MS, and once
 # the node has settled, reports:
-#   node     the live heap, less the NOR emulator's image (on a board the log is flash)
+#   node     the live heap, less the NOR emulator's RAM (on a board the log is flash)
 #   oldway   the same counted from after the imports (how node.heap_bytes was taken)
 #   c_peak   the most the C heap (mbedTLS, outside the Python heap as on the chip)
 #            held beyond what it held before the node's tasks started; 0 without
@@ -39,6 +39,17 @@ def c_heap():
     return tuple(int(x) for x in v.split()) if v else (0, 0)
 
 
+def emulator_bytes(dev):
+    """The NOR emulator's own RAM: its image, blank sector and wear counters (a board's
+    log partition is flash and costs the heap nothing of the kind)."""
+    n = 0
+    for name in ("mem", "_blank"):
+        n += len(getattr(dev, name, b""))
+    for name in ("erases", "programmed"):
+        n += 4 * len(getattr(dev, name, ()))
+    return n
+
+
 def report(what, **kw):
     kw["what"] = what
     print("HEAP " + json.dumps(kw))
@@ -52,7 +63,7 @@ wdt = watchdog((cfg.get("watchdog") or {}).get("timeout", 60) * 1000)
 gc.collect()
 imported = gc.mem_alloc()
 log = open_log(board, cfg.get("log") or {})
-image = len(log.dev.mem) if hasattr(log, "dev") and hasattr(log.dev, "mem") else 0
+image = emulator_bytes(getattr(log, "dev", None))
 shell = run.Shell(cfg, board, log, store)
 screen = run.start_screen(shell)
 c_before = c_heap()[0]

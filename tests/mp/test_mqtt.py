@@ -99,6 +99,17 @@ def test_backoff_is_full_jitter_under_an_exponential_cap():
     assert b.ceiling() == 2
 
 
+def test_backoff_never_waits_longer_than_the_node_has_been_away():
+    b = Backoff(base=1, cap=300, random=lambda: 0.999999)
+    for _ in range(8):  # eight quick failures: the exponent alone would allow 256 s
+        b.next(0.5)
+    assert b.ceiling() == 256
+    assert b.ceiling(10.0) == 10.0  # away 10 s: back within about 10 s of the broker's return
+    assert abs(b.next(10.0) - 10 * 0.999999) < 1e-5
+    assert b.ceiling(0.2) == 1  # never below base
+    assert b.ceiling(1000.0) == 300  # nor above cap
+
+
 class Collect:
     def __init__(self):
         self.msgs = []

@@ -10,9 +10,14 @@
 #       power lost now, at the k-th flash operation of the log from now, during the
 #       log's next sector erase, or during a config write (k-th op of the
 #       filesystem); the node stays off `off` seconds and boots again
+#   {"t", "do": "mains", "off": s}   the switched supply fails: the power profile
+#                                      (app.power.Switched) makes the state durable on
+#                                      the capacitor, then the node is off `off` seconds
 #   {"t", "do": "unplug"|"replug", "sensor": "sds011"|"bme280"|"mag"|"loops"}
 #
 #     micropython tests/soak/node.py STREAM   (stdin/stdout: the host's side, run.py)
+# With "offline" in the stream's head the node makes its readings and never connects
+# (the fault-free reference: readings do not depend on the network).
 #
 # The node's sockets and the broker run in real time; everything else in virtual
 # time. Virtual time stands still while the wire is busy (a connect, PUBACKs or
@@ -24,7 +29,7 @@ import sys
 import time
 import vfs
 
-from app import link as app_link, mqtt as app_mqtt, record, resolve as app_resolve, run
+from app import link as app_link, mqtt as app_mqtt, power, record, resolve as app_resolve, run
 from app.board_unix import Board
 from app.commands import ConfigStore
 from app.flashlog import FlashLog
@@ -113,6 +118,7 @@ class Soak:
         self.cfg = head["config"]
         self.profile = head["board"]
         self.faults = head["faults"]
+        self.offline = head.get("offline", False)  # the reference run: readings only, no network
         self.logdev = Flash(head.get("log_sectors", 64))
         self.fsdev = NorFlash(head.get("fs_sectors", 32))
         vfs.VfsLfs2.mkfs(self.fsdev)
@@ -129,7 +135,7 @@ class Soak:
         self.net_due = 0
         self.counts = {"boots": 0, "cuts": 0, "cut_ops": 0, "cut_erases": 0, "cut_configs": 0,
                        "config_writes": 0, "outages": 0, "wifi_losses": 0, "unplugs": 0,
-                       "connects": 0, "real_waits": 0}
+                       "connects": 0, "real_waits": 0, "mains_fails": 0, "durable_us_max": 0}
 
     def _mount(self):
         try:
@@ -152,6 +158,7 @@ class Soak:
         board.t = self.t
         board.wifi = self.wifi
         self.shell = run.Shell(cfg, board, DurableLog(self.logdev), store)
+        self.ctl = power.controller(self.shell, cfg.get("power") or {}, VT.ticks_ms())
         self.on_at = None
         self.net_due = VT.ms
         self.counts["boots"] += 1
@@ -177,6 +184,9 @@ class Soak:
 
     # -- the network task, in virtual time up to `until` (ms) ----------------------
     def network(self, until):
+        if self.offline:
+            VT.ms = max(VT.ms, until)
+            return
         while self.shell is not None and VT.ms < until:
             if VT.ms < self.net_due:
                 VT.ms = min(until, self.net_due)
@@ -190,7 +200,8 @@ class Soak:
                 self.counts["real_waits"] += 1
                 if time.ticks_diff(time.ticks_ms(), real) > REAL_WAIT_MS:
                     break  # the other end is silent: virtual time must run for the timeouts
-                time.sleep_ms(1)
+                if not link.connected:
+                    time.sleep_ms(1)  # connecting; once connected, step() waits on the socket
                 ms = link.step()
                 if self._dead():
                     return
@@ -222,6 +233,8 @@ class Soak:
                 s = sh.link.session
                 if not self.wifi and s is not None and s.raw is not None:
                     s.raw.close()  # the station left: the connection is gone
+        elif do == "mains":
+            self.mains_fail(f)
         elif do in ("unplug", "replug"):
             self.counts["unplugs"] += do == "unplug"
             self.unplugged[f["sensor"]] = do == "unplug"
@@ -242,15 +255,33 @@ class Soak:
 
     def config_write(self, f):
         """A remote config update, the power lost during its write to the filesystem."""
-        self.fsdev.cut(f["k"] % self.config_ops, f.get("fraction", 0.5))
-        self.counts["config_writes"] += 1
-        res = self.shell.commands.handle(('{"config": {"interval": %d}}' % self.cfg["interval"]).encode())
-        if self.fsdev.dead:
-            self.counts["cut_configs"] += 1
-            self.power_fail(f["off"], "during a config write")
-        else:
-            self.fsdev.power_on()  # the write was shorter than k operations
-            out("# %d config write done before the cut: %r" % (self.t, res))
+        update = ('{"config": {"interval": %d}}' % self.cfg["interval"]).encode()
+        for _ in range(2):
+            ops = self.fsdev.ops
+            self.fsdev.cut(f["k"] % self.config_ops, f.get("fraction", 0.5))
+            self.counts["config_writes"] += 1
+            res = self.shell.commands.handle(update)
+            if self.fsdev.dead:
+                self.counts["cut_configs"] += 1
+                self.power_fail(f["off"], "during a config write")
+                return
+            self.fsdev.power_on()  # the write was shorter than k operations: once more
+            self.config_ops = self.fsdev.ops - ops
+            out("# %d config write done before the cut (%d operations): %r" % (self.t, self.config_ops, res))
+
+    def mains_fail(self, f):
+        """The supply goes; the profile has its debounce, then makes the state durable."""
+        sh, ctl = self.shell, self.ctl
+        if sh is None:
+            return
+        sh.board.mains = False
+        ms = VT.ticks_ms()
+        ctl.step(self.t, ms)
+        if ctl.step(self.t, time.ticks_add(ms, ctl.mains.debounce_ms + 10)) != "fail":
+            raise AssertionError("the switched profile missed a power-fail")
+        self.counts["mains_fails"] += 1
+        self.counts["durable_us_max"] = max(self.counts["durable_us_max"], ctl.durable_us)
+        self.power_fail(f["off"], "mains failed, %d readings durable first" % ctl.appended)
 
     def _check_cut(self):
         if self.shell is not None and self._dead():
@@ -330,7 +361,7 @@ class Soak:
             self.fault({"do": "wifi", "up": True})
         t_end = self.t
         deadline = self.t + 3 * 86400
-        while self.t < deadline:
+        while self.t < deadline and not self.offline:
             self.advance(self.t + 60)
             sh = self.shell
             if sh is not None and sh.log.pending == 0 and sh.link.uplink.idle and sh.link.connected:

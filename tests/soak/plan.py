@@ -70,16 +70,17 @@ def events(days):
               "air": {"sensors": {"sds011": {}, "bme280": {}}},
               "parking": {"autocalibrate": 1.0, "timeout": 30, "spots": [{"spot": 1, "axes": 6}]},
               "traffic": {"lanes": []},
-              "health": {"interval": 3600}}
+              "health": {"interval": 3600},
+              "power": {"profile": "switched"}}
     return config, start, out
 
 
 # What the faults are: (broker outages, Wi-Fi losses) in seconds, power cuts by kind.
 SHORT = {"outages": [240, 1800, 4 * 3600], "wifi": [120, 3600],
-         "cuts": {"now": 2, "op": 2, "erase": 1, "config": 1}, "off": [5, 60, 600, 2 * 3600],
+         "cuts": {"now": 2, "op": 2, "erase": 1, "config": 1, "mains": 1}, "off": [5, 60, 600, 2 * 3600],
          "unplug": (600, 3600)}
 FULL = {"outages": [300, 2400, 3 * 3600, 10 * 3600, 2 * DAY], "wifi": [90, 1200, 5 * 3600],
-        "cuts": {"now": 6, "op": 6, "erase": 3, "config": 3}, "off": [5, 60, 600, 3 * 3600],
+        "cuts": {"now": 6, "op": 6, "erase": 3, "config": 3, "mains": 3}, "off": [5, 60, 600, 3 * 3600],
         "unplug": (600, 4 * 3600)}
 
 
@@ -110,6 +111,8 @@ def faults(seed, start, days, kinds):
     # Apart, so that each lands while the node runs (an armed one lands within the hour).
     for at, off, (a, _) in zip(cuts, offs, _spans(rnd, [off + 3600 for off in offs], lo, hi)):
         f = {"t": a, "do": "cut", "at": at, "off": off, "fraction": rnd.random()}
+        if at == "mains":  # the switched supply: the profile has its hold-up first
+            f = {"t": a, "do": "mains", "off": off}
         if at == "op":
             f["k"] = rnd.randrange(0, 40)
         elif at == "config":
