@@ -2,10 +2,14 @@
 
 firmware/app/*, lib/* and the vendored modules (build/vendor) become .mpy
 files under code/ (code/app/..., code/lib/...); boot.py and main.py stay
-source under root/ (the board runs them by name). manifest.json lists every
-file with its sha256. The same inputs give the same bytes: mpy-cross embeds
+source under root/ (the board runs them by name). The simulation-only modules
+firmware/manifest.py names (the unix board, the NOR emulator, replay) go only
+into bundles for the unix port: a chip never imports them, and each would take
+a 4 KiB filesystem block twice over (host_tools/partitions.py). manifest.json
+lists every file with its sha256. The same inputs give the same bytes: mpy-cross embeds
 only the repository-relative source name, and nothing carries a timestamp.
 """
+import ast
 import hashlib
 import json
 import re
@@ -45,14 +49,26 @@ def check_mpy_cross(exe):
                          % (m.group(0) if m else repr(out.strip()), MPY_VERSION))
 
 
-def sources():
-    """(source path, bundle path, compile?) for everything the board needs, in a fixed order."""
+def simulation_only():
+    """The app modules firmware/manifest.py keeps out of a chip's firmware (its SIMULATION)."""
+    tree = ast.parse((paths.FIRMWARE / "manifest.py").read_text())
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and [t.id for t in node.targets] == ["SIMULATION"]:
+            return set(ast.literal_eval(node.value))
+    raise BuildError("firmware/manifest.py names no SIMULATION modules")
+
+
+def sources(chip="esp32"):
+    """(source path, bundle path, compile?) for everything a board of `chip` needs, in a fixed order."""
     vendor.ensure(str(paths.VENDOR))
     out = [(paths.FIRMWARE / n, "root/" + n, False) for n in ROOT_FILES]
+    skip = set() if chip == "unix" else simulation_only()
     for base, prefix in ((paths.FIRMWARE / "app", "code/app/"), (paths.LIB, "code/lib/"),
                          (paths.VENDOR, "code/lib/")):
         for src in sorted(base.rglob("*.py")):
             rel = src.relative_to(base).as_posix()
+            if base == paths.FIRMWARE / "app" and rel in skip:
+                continue
             out.append((src, prefix + rel[:-3] + ".mpy", True))
     return out
 
@@ -70,7 +86,7 @@ def build(board_name, outdir=None):
     if outdir.exists():
         shutil.rmtree(outdir)
     files = {}
-    todo = list(sources())
+    todo = list(sources(profile["chip"]))
     with Progress(len(todo), "build") as bar:
         for src, rel, compile_ in todo:
             files[rel] = _one(exe, profile, src, outdir / rel, compile_)

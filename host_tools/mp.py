@@ -13,17 +13,19 @@ import subprocess
 from . import paths, vendor
 
 MP_VERSION = "1.25.0"
-# build name -> (build script variant, cache directory suffix, override variable)
+# build name -> (build script variant, cache directory suffix, override variable):
+# the builds firmware tests run under
 BUILDS = {
     "std": ("standard", "", "MICROPYTHON"),
     "esp32": ("esp32model", "-esp32model", "MICROPYTHON_ESP32"),
-    "esp32-frozen": ("esp32model-frozen", "-esp32model-frozen", "MICROPYTHON_ESP32_FROZEN"),
 }
+# and the one the heap figures of a frozen node come from (no tests run under it twice)
+FROZEN = {"esp32-frozen": ("esp32model-frozen", "-esp32model-frozen", "MICROPYTHON_ESP32_FROZEN")}
 
 
 def binary(build="std"):
-    """Absolute path of a unix-port binary (a BUILDS name); builds it on first use (cached)."""
-    variant, suffix, override = BUILDS[build]
+    """Absolute path of a unix-port binary (a BUILDS or FROZEN name); builds it on first use (cached)."""
+    variant, suffix, override = BUILDS[build] if build in BUILDS else FROZEN[build]
     if os.environ.get(override):
         return os.environ[override]
     cached = paths.cache_dir() / ("micropython-" + MP_VERSION + suffix) / "micropython"

@@ -36,10 +36,11 @@ APP_SIZES = {4: 0x1F0000, 8: 0x300000, 16: 0x300000, 32: 0x300000}
 
 # The filesystem ("vfs", LittleFS) gets what it needs; the log gets the rest of the flash.
 # It needs, in 4 KiB blocks:
-BUNDLE_BLOCKS = 83  # one application bundle from `smartnode build` when this was sized
-                    # (2026-11-29, 77 that morning): .mpy files, and LittleFS gives each file its own
-                    # blocks; tests/test_partitions.py measures it again
-BUNDLES = 2  # the running version and a staged update (host_tools/deploy.py)
+BUNDLE_BLOCKS = 87  # one application bundle from `smartnode build` for a chip when this was
+                    # sized (2026-11-29, with OTA and power; 81 before them): .mpy files, and
+                    # LittleFS gives each file its own blocks; tests/test_partitions.py measures it again
+BUNDLES = 2  # the running version and a staged update: whoever stages /next drops /prev first
+             # (host_tools/deploy.py, firmware/boot.py)
 FILES_BLOCKS = 12  # boot.py, main.py, board.json, config.json and its .last/.good copies,
                    # baselines.json, keys.json, TLS ca/cert/key, one temp file of a rewrite
 SPARE = 0.10  # free: half for the bundle's growth (a table that changes costs a reflash and

@@ -110,6 +110,9 @@ unix_port() {  # make ports/unix in $WORK/src/mp and install it (and mpy-cross) 
     cp mpy-cross/build/mpy-cross "$OUT.tmp/mpy-cross"
     rm -rf "$OUT"
     mv "$OUT.tmp" "$OUT"
+    if [ -n "$FROZEN" ]; then  # the eight newest source sets are kept, older ones go
+        ls -dt "$CACHE/micropython-$MP_VERSION-esp32model-frozen-"* | tail -n +9 | xargs rm -rf
+    fi
 }
 
 if [ -n "$FROZEN" ]; then

@@ -22,9 +22,9 @@ def test_the_node_keeps_running_in_128_kib_through_30_reconnects_without_growing
     assert node["acked"] > 0 and run["acked"] > node["acked"] + KICKS
     peaks = [p for _, p in sorted(run["peaks"])]
     assert max(peaks) < BUDGET
-    # The live heap swings by about 4 KB within each interval (readings gathered, batches
-    # in flight): the peak over ten connections (seconds of samples) sees the whole swing.
-    # The first five fill the console's ring of recent lines. A leak of 100 bytes a
-    # reconnect would lift the last ten's peak by about 1.5 KB.
+    # The live heap swings by about 4 KB between connecting and connected: the peak over
+    # ten connections sees the whole swing. The first five are left out (warm-up: names
+    # looked up, books opened). A leak of 100 bytes a reconnect lifts the last ten's
+    # peak by about 1.5 KB.
     first, last = max(peaks[5:15]), max(peaks[-10:])
     assert last - first < 1024, peaks

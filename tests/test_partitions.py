@@ -101,3 +101,18 @@ def test_the_filesystem_keeps_room_for_two_bundles_and_the_log_gets_the_rest(tmp
         assert by["smartlog"][3] + by["smartlog"][4] == by["vfs"][3]
         assert by["vfs"][3] + by["vfs"][4] == mb * 1024 * 1024
         assert by["smartlog"][4] % 4096 == 0 and by["smartlog"][4] >= 1024 * 1024  # at least twice the 512 KiB of before
+
+
+def test_the_virtual_board_has_the_filesystem_and_log_of_an_esp32_devkitc():
+    """The vboard (host_tools/vboard_device.py, boards/unix-sim.json) models the real board:
+    its LittleFS and its log region are the sizes of the devkitc's vfs and smartlog partitions."""
+    import ast
+    import json
+    from host_tools import boards, paths
+    by = {p[0]: p for p in partitions.layout(boards.load("esp32-devkitc")["flash_mb"])}
+    tree = ast.parse((paths.ROOT / "host_tools" / "vboard_device.py").read_text())
+    fs = [ast.literal_eval(n.value) for n in tree.body
+          if isinstance(n, ast.Assign) and [t.id for t in n.targets] == ["FS_SECTORS"]]
+    assert fs == [by["vfs"][4] // 4096]
+    sim = json.loads((paths.BOARDS / "unix-sim.json").read_text())
+    assert sim["log"]["sectors"] * 4096 == by[partitions.LOG_LABEL][4]

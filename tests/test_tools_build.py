@@ -20,11 +20,15 @@ def test_same_inputs_give_the_same_bytes_and_the_manifest_is_true(tmp_path):
         assert hashlib.sha256(ta[rel]).hexdigest() == sha
     assert ta["root/boot.py"].startswith(b"#")  # boot.py and main.py stay source
     assert "code/app/node.mpy" in ta and "code/lib/sds011.mpy" in ta and "code/lib/umqtt/simple.mpy" in ta
+    # A chip never imports the unix board, the NOR emulator or replay: they stay out of its bundle.
+    assert "code/app/board_esp32.mpy" in ta
+    assert not {"code/app/board_unix.mpy", "code/app/norflash.mpy", "code/app/replay.mpy"} & set(ta)
     assert json.loads(ta["manifest.json"])["version"] == a["version"]
 
 
 def test_the_unix_port_imports_the_compiled_bundle(tmp_path):
-    build.build("unix-sim", tmp_path)
+    m = build.build("unix-sim", tmp_path)
+    assert {"code/app/board_unix.mpy", "code/app/norflash.mpy", "code/app/replay.mpy"} <= set(m["files"])
     # Only the bundle on the path (no source tree): .mpy header and bytecode must suit MicroPython 1.25.
     code = ("import sys; sys.path[:] = ['%s/code', '%s/code/lib']\n"
             "import app, app.isotime, sds011\nprint(app.isotime.iso(1234567890), app.__file__)" % (tmp_path, tmp_path))

@@ -8,9 +8,13 @@
 import sys
 import time
 
-RING = 24  # recent lines kept (a few hundred bytes of heap)
-ring = [None] * RING
-count = 0  # lines said since boot; ring[count % RING] is the next slot
+RING = 24  # recent lines kept
+WIDTH = 80  # bytes kept of each (seconds since start and the line; a longer one is cut)
+# One buffer from boot: the ring's heap (2 KB) is the same in the first minute as after
+# a year, and a line kept allocates nothing that stays.
+_ring = bytearray(RING * WIDTH)
+_lens = bytearray(RING)
+count = 0  # lines said since boot; slot count % RING is the next
 # Where lines go: the console (stdout). Benchmarks send them to stderr, so the
 # node's lines never mix with their figures.
 stream = sys.stdout
@@ -24,14 +28,25 @@ def say(*parts):
         stream.write(line + "\n")
     except Exception:  # a console that fails (closed pipe) must not stop the node
         pass
-    ring[count % RING] = "%d %s" % (time.ticks_diff(time.ticks_ms(), _start) // 1000, line)
+    kept = ("%d %s" % (time.ticks_diff(time.ticks_ms(), _start) // 1000, line)).encode()[:WIDTH]
+    i = count % RING
+    _ring[i * WIDTH:i * WIDTH + len(kept)] = kept
+    _lens[i] = len(kept)
     count += 1
 
 
 def recent():
     """The ring, oldest first, each line as '<seconds since start> <line>'."""
     n = min(count, RING)
-    return [ring[i % RING] for i in range(count - n, count)]
+    out = []
+    for k in range(count - n, count):
+        i = k % RING
+        b = bytes(_ring[i * WIDTH:i * WIDTH + _lens[i]])
+        try:
+            out.append(b.decode())
+        except UnicodeError:  # cut inside a character
+            out.append(bytes(c if c < 128 else 63 for c in b).decode())
+    return out
 
 
 class Rate:

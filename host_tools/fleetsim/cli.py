@@ -61,6 +61,8 @@ def simulate(broker, n, scenario="restart", policies=("ours", "fixed"), rate=100
     A policy is "ours", "fixed", or (label, "ours" or "fixed", {broker settings})."""
     if scenario == "freeze" and broker != "rabbitmq":  # the cluster
         raise SystemExit("fleet simulate: --scenario freeze needs --broker rabbitmq (a cluster member)")
+    if scenario == "slow" and broker != "mosquitto":
+        raise SystemExit("fleet simulate: --scenario slow runs against mosquitto")
     work = tempfile.mkdtemp(prefix="fleetsim-")
     try:
         fleet, creds = generate.fleet(n, work, node_broker)
@@ -107,8 +109,6 @@ def _one(target, fleet, policy, scenario, rate, down_s, procs, connack_rate, wor
             return run.run(target, fleet, policy, scenario, agent=agent, **kw)
         finally:
             agent.close()
-    if scenario == "slow":
-        raise SystemExit("fleet simulate: --scenario slow runs against mosquitto")
     return run.run(target, fleet, policy, scenario, **kw)
 
 

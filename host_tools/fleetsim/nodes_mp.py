@@ -3,8 +3,9 @@
 # Many virtual nodes in one process, each the node's own Link and Uplink
 # (firmware/app) over its own MQTT connection, with its own config (device id,
 # login, client id) and a RAM log.  Each node logs one recorded reading every
-# `interval_s` (its phase random) until `produce_until`, then the process runs
-# until every log is empty or `end` (Unix seconds, the host's clock).
+# `interval_s` (its phase random) until `produce_until` (or the host's stop file),
+# then the process runs until every log is empty, `drain_s` after the stop, or `end`
+# (Unix seconds, the host's clock).
 # Nothing here is deployed: it only swaps the link's reconnect policy when the
 # spec asks for the fixed-interval baseline.
 # stdout, for the host:
@@ -156,6 +157,7 @@ def main():
             next_status = t + every
             if t < produce_until and stopped(spec["stop_file"]):
                 produce_until = t
+                end = min(end, t + spec.get("drain_s", 60))  # then report what is still pending
             status(nodes, t, produced)
             if t >= produce_until and all(n.log.pending == 0 and n.link.connected for n in nodes):
                 break

@@ -232,7 +232,7 @@ def run(target, fleet, policy, scenario="restart", rate=100.0, down_s=10.0, proc
                 break
             time.sleep(0.25)
         nodes.stop_producing()
-        nodes.wait(120)
+        nodes.wait(90)  # the processes report within drain_s (60 s) of the stop, drained or not
         if restarting is not None:
             restarting.join()
         t_end = time.time()

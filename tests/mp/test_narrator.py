@@ -87,3 +87,17 @@ def test_uplink_up_down_and_a_drained_backlog_are_said():
         n.step(True, None, 0)  # a single reading delivered: no line
     assert said(run) == ["uplink: up", "uplink: down: OSError: 113", "uplink: up",
                          "log: backlog drained (40 readings waiting at most)"]
+
+
+def test_the_ring_is_one_buffer_from_boot_and_long_lines_are_cut():
+    import gc
+
+    said(lambda: console.say("warm-up"))
+    gc.collect()
+    before = gc.mem_alloc()
+    said(lambda: [console.say("y" * 200, i) for i in range(2 * console.RING)])
+    gc.collect()
+    assert gc.mem_alloc() - before < 64  # the kept lines hold no heap of their own
+    recent = console.recent()
+    assert len(recent) == console.RING
+    assert all(len(r) == console.WIDTH and r.endswith("yyy") for r in recent)
