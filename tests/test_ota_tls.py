@@ -84,4 +84,4 @@ def test_https_download_checks_the_servers_certificate(https):
     # The certificate names localhost, not 127.0.0.1: the host name is checked too.
     assert "refused" in fetch("https://127.0.0.1:%d/p.snup" % https["port"], {"ca": https["town"]})
     no_ca = fetch(url, {})
-    assert "broker.tls needs broker.ca" in no_ca["refused"]  # never unverified by default
+    assert "https needs the update server's CA: ota.ca" in no_ca["refused"]  # never unverified by default

@@ -244,6 +244,8 @@ async def download(url, ota_cfg, broker, sink, progress, timeout=10):
 
             sec = {"tls": True, "ca": ota_cfg.get("ca") or broker.get("ca"),
                    "tls_insecure_skip_verify": broker.get("tls_insecure_skip_verify")}
+            if not sec["ca"] and sec["tls_insecure_skip_verify"] is not True:
+                raise UpdateError("https needs the update server's CA: ota.ca (or broker.ca) in the config")
             s = tls_context(sec).wrap_socket(s, server_hostname=host)
         s.write(b"GET %s HTTP/1.0\r\nHost: %s\r\n\r\n" % (path.encode(), host.encode()))
         status = s.readline().split()

@@ -178,7 +178,16 @@ def start_trial(shell):
             continue
         from app import otatrial
 
-        return otatrial.start(shell)
+        trial = otatrial.start(shell)
+        if trial is None:  # nothing on trial: the module is not kept
+            import sys
+
+            import app
+
+            sys.modules.pop("app.otatrial", None)
+            if "otatrial" in app.__dict__:
+                del app.otatrial
+        return trial
     return None
 
 
