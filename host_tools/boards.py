@@ -154,18 +154,25 @@ def validate(profile):
     return problems
 
 
+def sensor_connector(profile, sensor):
+    """The connector an air sensor takes ("uarts.pm", "sensors.dht22"), or None (a shared I2C bus)."""
+    spec = profile.get("sensors", {}).get(sensor, {})
+    return ("uarts." + spec["uart"]) if "uart" in spec else ("sensors." + sensor) if "data" in spec else None
+
+
+def shared(profile, uses):
+    """uses: [(who, connector)] in config order -> [(first, second)]: pairs that need the same
+    pins (the same connector, or alternatives on one)."""
+    pairs = []
+    for i, (who, conn) in enumerate(uses):
+        for first, other in uses[:i]:
+            if other == conn or _alternatives(profile, conn, other):
+                pairs.append((first, who))
+    return pairs
+
+
 def clashes(profile, sensors):
-    """Sensors chosen together that need the same pins (alternatives on one connector) -> problems."""
-    problems = []
-    taken = {}
-    for sensor in sensors:
-        spec = profile.get("sensors", {}).get(sensor, {})
-        bus = ("uarts." + spec["uart"]) if "uart" in spec else ("sensors." + sensor) if "data" in spec else None
-        if bus is None:
-            continue
-        for other_sensor, other_bus in taken.items():
-            if other_bus == bus or _alternatives(profile, bus, other_bus):
-                problems.append("%s and %s share one connector on %s: fit one of them"
-                                % (other_sensor, sensor, profile.get("name")))
-        taken[sensor] = bus
-    return problems
+    """Air sensors chosen together that need the same pins (alternatives on one connector) -> problems."""
+    uses = [(s, sensor_connector(profile, s)) for s in sensors]
+    return ["%s and %s share one connector on %s: fit one of them" % (a, b, profile.get("name"))
+            for a, b in shared(profile, [u for u in uses if u[1]])]

@@ -123,6 +123,34 @@ class Wiring:
             for i, lane in enumerate(traffic["lanes"]):
                 if isinstance(lane, dict):
                     self._lane(lane, "traffic.lanes[%d]" % i)
+        self._across(cfg)
+
+    def _across(self, cfg):
+        """Air sensors, spots and lanes that need the same pins (air alone: above)."""
+        uses = []
+        air = cfg.get("air")
+        if isinstance(air, dict) and isinstance(air.get("sensors"), dict):
+            uses = [("air.sensors." + n, boards.sensor_connector(self.profile, n)) for n in air["sensors"] if n in AIR]
+        parking = cfg.get("parking")
+        for i, spot in enumerate(parking.get("spots") or () if isinstance(parking, dict) else ()):
+            ranger = spot.get("ranger") if isinstance(spot, dict) else None
+            if isinstance(ranger, dict) and isinstance(ranger.get("ultrasonic"), str):
+                uses.append(("parking.spots[%d].ranger" % i, "ultrasonic." + ranger["ultrasonic"]))
+        traffic = cfg.get("traffic")
+        for i, lane in enumerate(traffic.get("lanes") or () if isinstance(traffic, dict) else ()):
+            if not isinstance(lane, dict):
+                continue
+            field = "traffic.lanes[%d]" % i
+            if isinstance(lane.get("radar"), str):
+                uses.append((field + ".radar", "uarts." + lane["radar"]))
+            if isinstance(lane.get("doppler"), str):
+                uses.append((field + ".doppler", "inputs." + lane["doppler"]))
+            for name in lane.get("presence") or () if isinstance(lane.get("presence"), list) else ():
+                uses.append((field + ".presence", "inputs." + str(name)))
+        for first, second in boards.shared(self.profile, [u for u in uses if u[1]]):
+            if not (first.startswith("air.") and second.startswith("air.")):
+                self.err(second, "needs the pins %s already uses on %s: fit one of them, or wire it "
+                         "elsewhere" % (first, self.board))
 
     def _typed(self, spec, field, kinds, default):
         kind = spec.get("type", default)

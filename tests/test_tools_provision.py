@@ -248,6 +248,18 @@ def test_a_sensor_the_board_does_not_wire_is_named_with_what_would_do(tmp_path):
             'pair in its profile): choose a board that carries it') in msg
     assert ("traffic.lanes[0].doppler: board unix-sim has no input 'doppler' for a Doppler module's IF "
             "(its inputs: none)") in msg
+    # Sensors of different kinds on the same pins: the Heltec's DHT22 and its ranger pair, a
+    # lane's Doppler input and another's second loop, two lanes on one radar UART.
+    types = {"t": {"air": {"sensors": {"dht22": {}}}, "parking": {"spots": [{"spot": 1, "ranger": {"type": "hcsr04"}}]},
+                   "traffic": {"lanes": [{"lane": 1, "presence": ["loop1", "loop2"]}, {"lane": 2, "doppler": "doppler"},
+                                         {"lane": 3, "radar": "aux"}, {"lane": 4, "radar": "aux"}]}}}
+    row = "device_id,type,municipality,board,lat,lon,broker,apikey\nlj-9,t,lj,heltec-wifi-lora-32-v2,46,14,h,k\n"
+    msg = refused(*example(tmp_path, row, {}, types))
+    assert ("parking.spots[0].ranger: needs the pins air.sensors.dht22 already uses on heltec-wifi-lora-32-v2: "
+            "fit one of them, or wire it elsewhere") in msg
+    assert "traffic.lanes[1].doppler: needs the pins traffic.lanes[0].presence already uses" in msg
+    assert "traffic.lanes[3].radar: needs the pins traffic.lanes[2].radar already uses" in msg
+    assert "traffic.lanes[2].radar: needs the pins air.sensors.dht22" in msg  # the DHT22 takes the aux pins
 
 
 def test_every_sensor_the_firmware_reads_is_provisioned_from_a_board_that_wires_it(tmp_path, monkeypatch):
@@ -275,14 +287,14 @@ def test_every_sensor_the_firmware_reads_is_provisioned_from_a_board_that_wires_
                                            for i, m in enumerate(wiring.MAGNETOMETERS)] + [{"spot": 9, "ranger": {}},
                                                                                 {"spot": 10, "ranger": {"type": "hcsr04"}}]},
                      "traffic": {"lanes": [{"lane": 1, "radar": "ops243"}, {"lane": 2, "presence": ["loop1", "loop2"]},
-                                           {"lane": 3, "magnetometer": {"type": "hmc5883l"}}, {"lane": 4, "radar": "aux"},
+                                           {"lane": 3, "magnetometer": {"type": "hmc5883l"}}, {"lane": 4, "radar": "pm"},
                                            {"lane": 5, "doppler": "doppler"}]}}}
     row = "device_id,type,municipality,board,lat,lon,broker,apikey\nlj-1,all,lj,radar-kit,46,14,h,k\n"
     cfg = inventory.load(*example(tmp_path, row, {}, types)).nodes["lj-1"][0]
     assert [s.get("sensor") or s.get("ranger") for s in cfg["parking"]["spots"]] == [
         {"type": m, "i2c": "main"} for m in wiring.MAGNETOMETERS] + [{"type": "vl53l1x", "i2c": "main"},
                                                                      {"type": "hcsr04", "ultrasonic": "ranger"}]
-    assert [ln.get("radar") for ln in cfg["traffic"]["lanes"]] == ["aux", None, None, "aux", None]
+    assert [ln.get("radar") for ln in cfg["traffic"]["lanes"]] == ["aux", None, None, "pm", None]
     assert cfg["traffic"]["lanes"][4] == {"lane": 5, "doppler": "doppler"}
     assert cfg["traffic"]["lanes"][2]["magnetometer"] == {"type": "hmc5883l", "i2c": "main"}
 
