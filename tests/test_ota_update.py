@@ -16,9 +16,10 @@ from host_tools.broker import Mosquitto
 from host_tools.link import Link
 from host_tools.vboard import VirtualBoard
 from tests.test_tools_deploy import RELEASED, second_version
-from tests.uplinkhelp import Collector
+from tests.uplinkhelp import Collector, readings
 
 CMD, CMDEXE = "/k7/vb-7/cmd", "/json/k7/vb-7/cmdexe"
+DEVICE = "/json/k7/vb-7/attrs"  # the node's Device entity: its health
 
 
 class Server:
@@ -201,11 +202,19 @@ def test_a_good_update_confirms_and_one_that_cannot_publish_is_rolled_back(broke
             time.sleep(0.2)
         assert node.boots >= boots + 2
         broker.start()
-        got = []
+        got, health = [], []
         deadline = time.monotonic() + 40
-        while not (got and got[-1].startswith("ERROR")) and time.monotonic() < deadline:
-            got += [json.loads(p)["update"] for t, p, _ in col.drain(lambda m: m, timeout=0.5) if t == CMDEXE]
+        while not (got and got[-1].startswith("ERROR") and any(o["uplink"] == "connected" for o in health)) \
+                and time.monotonic() < deadline:
+            msgs = col.drain(lambda m: m, timeout=0.5)
+            got += [json.loads(p)["update"] for t, p, _ in msgs if t == CMDEXE]
+            health += [o for t, o in readings(msgs) if t == DEVICE]
         assert got[-1].startswith("ERROR rolled back to 0.2.0: 0.3.0 did not publish within 5 s"), got
+        # The platform sees which build runs: the Device's firmwareVersion is the bundle's
+        # version (not the app's own 0.1.0). Health that 0.3.0 logged while on trial is
+        # delivered with its version (the logging firmware's); the newest says 0.2.0.
+        assert [o["firmwareVersion"] for o in health if o["uplink"] == "connected"][-1] == "0.2.0"
+        assert {o["firmwareVersion"] for o in health} <= {"0.2.0", "0.3.0"}
     finally:
         a.loop_stop()
         col.close()

@@ -61,6 +61,11 @@ def test_blank_board_to_publishing_node_then_update_only_what_changed(node, subs
     # The node's first message: its Device health at boot (or a reading, or its birth).
     assert re.match(r"^/json/k7/vb-7(-aq)?/attrs(/deviceState)?$", first["first_message"])
     assert first["uploaded"] == len([f for f in first_files(bundle) if f.startswith("code/")])
+    # The node's Device health names the build it runs (the platform's firmwareVersion), not
+    # only the app's own VERSION: the bundle's version, as deploy and an update compare it.
+    _, payload, _, _ = subscriber.collect(1, timeout=20, match=lambda t: t == "/json/k7/vb-7/attrs")[0]
+    health = json.loads(payload)
+    assert (health[-1] if isinstance(health, list) else health)["firmwareVersion"] == first["version"]
     topic, payload, qos, _ = subscriber.collect(1, timeout=20, match=lambda t: t.endswith("-aq/attrs"))[0]
     assert topic == "/json/k7/vb-7-aq/attrs" and qos == 1
     assert 3.1 <= json.loads(payload)["pm25"] <= 3.4  # the bundled capture: PM2.5 3.1-3.4 (SOURCES.md)

@@ -5,6 +5,7 @@
 # fills (logUsed, percent) and, from NEARLY_FULL on, that the oldest readings
 # will soon be dropped (logNearlyFull).
 import gc
+import json
 
 import app
 from app import record
@@ -13,9 +14,21 @@ NEARLY_FULL = 80  # percent of the log the backlog fills: health says so (logNea
 SET_CLOCK = 1577836800  # 2020-01-01: an earlier stamp comes from an unset clock (app.timesync)
 
 
+def bundle_version(root=""):
+    """The running bundle's version (/cur/manifest.json, written by deploy and by an
+    update over the air), so the platform sees which build a node runs; without one
+    (a replay, a hand-copied app) the app's own VERSION."""
+    try:
+        with open(root + "/cur/manifest.json") as f:
+            return json.load(f)["version"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return app.VERSION
+
+
 class Health:
     def __init__(self, interval, board, log, started):
         self.interval = interval
+        self.version = bundle_version()
         self.board = board
         self.log = log
         self.started = started  # Unix seconds at boot
@@ -40,7 +53,7 @@ class Health:
         used = log.used()
         return (t, connected, max(0, int(t - self.started)), gc.mem_free(), log.pending,
                 self.backlog_tenths(t), used, used >= NEARLY_FULL, log.dropped,
-                facts.get("reset_cause", "unknown"), app.VERSION, time_state,
+                facts.get("reset_cause", "unknown"), self.version, time_state,
                 facts.get("rssi"), last_error)
 
     def backlog_tenths(self, t):

@@ -45,13 +45,9 @@ def save(st):
 
 
 def running_version():
-    try:
-        with open(ROOT + "/cur/manifest.json") as f:
-            return json.load(f)["version"]
-    except (OSError, ValueError, KeyError):
-        import app
+    from app.health import bundle_version
 
-        return app.VERSION
+    return bundle_version(ROOT)
 
 
 def report(shell, text):
