@@ -10,6 +10,7 @@
   pytest reports each individually.
 """
 import ast
+import signal
 import subprocess
 import sys
 import tempfile
@@ -21,6 +22,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from host_tools import mp  # noqa: E402
+
+# Tests that press Ctrl-C (SIGINT) on a tool model a technician at a terminal. A suite
+# started as a background job (`make test &`) has SIGINT ignored, and an ignored signal
+# is inherited by every process it starts: a tool would never see the Ctrl-C. A handler
+# here is reset to the default in each child instead.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 
 MP_DIR = Path(__file__).resolve().parent / "mp"
 RUNNER = """
