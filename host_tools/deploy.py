@@ -122,8 +122,10 @@ def watch_broker(cfg):
     return c, got
 
 
-def deploy(port, bundle, wait=60, on_file=None, log=print):
-    """Stage, verify, commit, reset, and wait for the first message; -> summary dict."""
+def deploy(port, bundle, wait=60, on_file=None, log=print, then=None):
+    """Stage, verify, commit, reset, and wait for the first message; -> summary dict.
+    then(serial), if given, is called right after the reset with the port still open, so
+    nothing the node prints on its way up is lost (a closed port drops what arrives)."""
     import queue
     bundle, manifest = load_bundle(bundle)
     with Link(port) as link:
@@ -137,6 +139,8 @@ def deploy(port, bundle, wait=60, on_file=None, log=print):
             % (manifest["version"], uploaded, copied))
         link.soft_reset()
         summary = {"version": manifest["version"], "uploaded": uploaded, "copied": copied}
+        if then is not None:
+            then(link.t.serial)
         if not wait:
             return summary
         console = b""

@@ -247,6 +247,8 @@ class Link:
         self.resumed = True
         ser = self.t.serial
         for b in (b"\r\x03", b"\r\x02", b"\x04"):
+            if b == b"\x04":
+                ser.reset_input_buffer()  # the REPL's banner: what follows is the node's boot
             ser.write(b)
             ser.flush()
             time.sleep(0.05)

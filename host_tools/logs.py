@@ -50,9 +50,11 @@ def describe(topic, payload):
     return text + (" [%s]" % ",".join(flags) if isinstance(flags, list) and flags else "")
 
 
-def console_lines(port, out, stop):
-    """Put (time, 'node', line) for each line the node prints on out, until stop is set."""
-    s = None
+def console_lines(port, out, stop, s=None):
+    """Put (time, 'node', line) for each line the node prints on out, until stop is set.
+    s: the port already open (run hands over the one it deployed through)."""
+    if s is not None:
+        s.timeout = 0.2
     pending = b""
     waiting = False
     while not stop.is_set():
@@ -123,14 +125,16 @@ def broker_client(address, device, out, user=None, password=None, ca=None):
     return c
 
 
-def follow(port=None, broker=None, device=None, seconds=0, write=None, user=None, password=None, ca=None):
-    """Print the node's console lines (port) and messages (broker) as they come, stamped."""
+def follow(port=None, broker=None, device=None, seconds=0, write=None, user=None, password=None, ca=None,
+           serial_port=None):
+    """Print the node's console lines (port) and messages (broker) as they come, stamped.
+    serial_port: port already open on the node (it is left to its owner to close)."""
     write = write or (lambda text: print(text, flush=True))
     lines = queue.Queue()
     stop = threading.Event()
     reader = None
     if port:
-        reader = threading.Thread(target=console_lines, args=(port, lines, stop), daemon=True)
+        reader = threading.Thread(target=console_lines, args=(port, lines, stop, serial_port), daemon=True)
         reader.start()
     client = broker_client(broker, device, lines, user, password, ca) if broker else None
     end = time.monotonic() + seconds if seconds else None
