@@ -8,6 +8,7 @@ single-precision float, integer time.time()).  Firmware tests run under both.
 rebuilt when the frozen sources change: the heap bench measures a frozen node on it.
 """
 import os
+import re
 import subprocess
 
 from . import paths, vendor
@@ -28,7 +29,7 @@ def binary(build="std"):
     variant, suffix, override = BUILDS[build] if build in BUILDS else FROZEN[build]
     if os.environ.get(override):
         return os.environ[override]
-    cached = paths.cache_dir() / ("micropython-" + MP_VERSION + suffix) / "micropython"
+    cached = paths.cache_dir() / ("micropython-%s%s-%s" % (MP_VERSION, suffix, recipe())) / "micropython"
     if cached.exists() and build != "esp32-frozen":  # that one: the script checks its sources
         return str(cached)
     if build == "esp32-frozen":
@@ -36,6 +37,12 @@ def binary(build="std"):
     out = subprocess.run(["sh", str(paths.ROOT / "scripts" / "build-micropython.sh"), variant],
                          check=True, stdout=subprocess.PIPE, text=True).stdout
     return out.strip().splitlines()[-1]
+
+
+def recipe():
+    """The build script's recipe revision: a cached build of an older recipe is not used."""
+    text = (paths.ROOT / "scripts" / "build-micropython.sh").read_text()
+    return re.search(r"^RECIPE=(\S+)$", text, re.M).group(1)
 
 
 def micropypath(*extra):

@@ -76,6 +76,9 @@ class VirtualBoard:
             proc = self.proc
             fds = [self.master, proc.stdout, proc.stderr]
             ready, _, _ = select.select(fds, [], [], 0.2)
+            # The VM's state before the port's bytes: a Ctrl-C must meet what the VM is now.
+            if proc.stderr in ready:
+                self._state(proc, proc.stderr.read(4096))
             if self.master in ready:
                 try:
                     data = os.read(self.master, 4096)
@@ -83,29 +86,39 @@ class VirtualBoard:
                     data = b""
                 if data:
                     if b"\x03" in data:
+                        if select.select([proc.stderr], [], [], 0)[0]:
+                            self._state(proc, proc.stderr.read(4096))
                         if self.busy:
-                            os.kill(proc.pid, signal.SIGINT)
+                            self._interrupt(proc)
                         elif not self._ready:
                             self._ctrl_c = True
                     try:
                         os.write(self._in_w, data)
                     except BlockingIOError:
                         pass  # the VM is not reading and its FIFO is full: bytes lost, as on a UART
-            if proc.stderr in ready:
-                st = proc.stderr.read(4096)
-                if st:
-                    self.busy = st[-1:] == b"B"
-                    if b"I" in st:
-                        self._ready, self._ctrl_c = True, False
-                    elif self._ctrl_c:
-                        self._ctrl_c = False
-                        os.kill(proc.pid, signal.SIGINT)
             if proc.stdout in ready:
                 data = proc.stdout.read(4096)
                 if data:
                     self._to_pty(data)
                 else:
                     self._reboot(proc)
+
+    def _state(self, proc, st):
+        """What the VM says on stderr: B, running code; I, waiting for input."""
+        if not st:
+            return
+        self.busy = st[-1:] == b"B"
+        if b"I" in st:
+            self._ready, self._ctrl_c = True, False
+        elif self._ctrl_c:
+            self._ctrl_c = False
+            self._interrupt(proc)
+
+    def _interrupt(self, proc):
+        try:
+            os.kill(proc.pid, signal.SIGINT)
+        except ProcessLookupError:
+            pass  # it just ended (a reset): the new VM starts clean
 
     def _reboot(self, proc):
         rc = proc.wait()

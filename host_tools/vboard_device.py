@@ -11,6 +11,7 @@
 # stderr tells the host when we are busy ("B") or waiting for input ("I").
 # Usage: micropython vboard_device.py IMAGE MODE [SIMDIR [BLOCKDEV_MODULE:CLASS]]
 import io
+import micropython
 import os
 import struct
 import sys
@@ -41,6 +42,50 @@ def nor_flash_class():
     return lambda path: norflash.NorFlash(FS_SECTORS, path=path)
 
 
+class Uninterrupted:
+    """The block device as the chip's C flash driver is: Ctrl-C cannot stop an operation
+    halfway. On the chip, LittleFS's block operations are C, so a Ctrl-C (a pending
+    exception) is raised in the Python code that called LittleFS. Ours are Python: raised
+    in one, the KeyboardInterrupt would unwind through LittleFS's C code and leave its state
+    broken (an open file kept in its list after its memory is freed: a crash later). So an
+    operation hit by it is done again whole, and the Ctrl-C made pending again (SIGINT to
+    ourselves) once it is: the next operation LittleFS asks for does the same, and the first
+    Python code outside LittleFS gets it, as on the chip. Native code: the VM checks for a
+    pending exception on bytecode jumps, never in native code, so nothing can slip out between
+    the retry and the return (and the methods around it have no jumps). Bound methods made
+    once, no *args: no garbage per block."""
+
+    def __init__(self, dev):
+        import ffi
+        libc = ffi.open("libc.so.6")
+        self._kill = libc.func("i", "kill", "ii")
+        self._pid = libc.func("i", "getpid", "")()
+        self._read, self._write = dev.readblocks, dev.writeblocks
+        self._ioctl = lambda op, arg, _: dev.ioctl(op, arg)
+
+    @micropython.native
+    def _whole(self, op, a, b, c):
+        again = False
+        while True:
+            try:
+                r = op(a, b, c)
+                break
+            except KeyboardInterrupt:
+                again = True
+        if again:
+            self._kill(self._pid, 2)
+        return r
+
+    def readblocks(self, block, buf, offset=0):
+        return self._whole(self._read, block, buf, offset)
+
+    def writeblocks(self, block, buf, offset=None):
+        return self._whole(self._write, block, buf, offset)
+
+    def ioctl(self, op, arg):
+        return self._whole(self._ioctl, op, arg, None)
+
+
 def mount(image, simdir, blockdev=None):
     global flash
     if not blockdev:
@@ -48,7 +93,8 @@ def mount(image, simdir, blockdev=None):
     else:  # "module:Class": another block device class on the device's import path
         modname, _, clsname = blockdev.partition(":")
         cls = getattr(__import__(modname, None, None, (clsname,)), clsname)
-    dev = flash = cls(image)
+    flash = cls(image)
+    dev = Uninterrupted(flash)
     try:
         fs = vfs.VfsLfs2(dev)
     except OSError:

@@ -29,11 +29,14 @@ set -eu
 VARIANT=${1:-standard}
 MP_VERSION=1.25.0
 DEB_VERSION=1.25.0+ds-1
+# Bumped when how we build changes (not the source): cached builds of an older recipe are
+# not reused. r2: Ctrl-C is a pending exception, as on the chip (see below).
+RECIPE=r2
 CACHE=${SMARTNODE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/smartnode}
 case "$VARIANT" in
-    standard) OUT=$CACHE/micropython-$MP_VERSION; OVERRIDE=${MICROPYTHON:-} ;;
-    esp32model) OUT=$CACHE/micropython-$MP_VERSION-esp32model; OVERRIDE=${MICROPYTHON_ESP32:-} ;;
-    esp32model-frozen) OUT=$CACHE/micropython-$MP_VERSION-esp32model-frozen; OVERRIDE=${MICROPYTHON_ESP32_FROZEN:-} ;;
+    standard) OUT=$CACHE/micropython-$MP_VERSION-$RECIPE; OVERRIDE=${MICROPYTHON:-} ;;
+    esp32model) OUT=$CACHE/micropython-$MP_VERSION-esp32model-$RECIPE; OVERRIDE=${MICROPYTHON_ESP32:-} ;;
+    esp32model-frozen) OUT=$CACHE/micropython-$MP_VERSION-esp32model-frozen-$RECIPE; OVERRIDE=${MICROPYTHON_ESP32_FROZEN:-} ;;
     *) echo "build-micropython: unknown variant '$VARIANT' (standard, esp32model or esp32model-frozen)" >&2
        exit 2 ;;
 esac
@@ -80,7 +83,7 @@ if [ -n "$need_pkgs" ]; then
 fi
 
 # One work directory per variant: two builds never share (or delete) each other's.
-if [ "$VARIANT" = standard ]; then WORK=$CACHE/build-micropython; else WORK=$CACHE/build-micropython-$VARIANT${FROZEN:+-frozen}; fi
+if [ "$VARIANT" = standard ]; then WORK=$CACHE/build-micropython-$RECIPE; else WORK=$CACHE/build-micropython-$VARIANT${FROZEN:+-frozen}-$RECIPE; fi
 jobs=$(nproc 2>/dev/null || echo 2)
 if [ "$VARIANT" = standard ]; then
     TLS_FLAGS=""
@@ -111,7 +114,7 @@ unix_port() {  # make ports/unix in $WORK/src/mp and install it (and mpy-cross) 
     rm -rf "$OUT"
     mv "$OUT.tmp" "$OUT"
     if [ -n "$FROZEN" ]; then  # the eight newest source sets are kept, older ones go
-        ls -dt "$CACHE/micropython-$MP_VERSION-esp32model-frozen-"* | tail -n +9 | xargs rm -rf
+        ls -dt "$CACHE/micropython-$MP_VERSION-esp32model-frozen-$RECIPE-"* | tail -n +9 | xargs rm -rf
     fi
 }
 
@@ -174,6 +177,16 @@ EOF
 fi
 
 cd "$WORK/src/mp"  # dpkg-source has applied debian/patches (quilt series)
+# Ctrl-C as a chip takes it: the unix port raises KeyboardInterrupt straight from its SIGINT
+# handler (MICROPY_ASYNC_KBD_INTR), a longjmp out of whatever C code runs, LittleFS, the
+# allocator, a call half set up. The virtual board's VM crashed or hung hours later on the
+# state that left. The ESP32 port schedules it (a pending exception the VM raises at its
+# next safe point); so do we.
+sed -i 's/^#define MICROPY_ASYNC_KBD_INTR .*(1)$/#define MICROPY_ASYNC_KBD_INTR (0)/' \
+    ports/unix/variants/mpconfigvariant_common.h
+grep -q '^#define MICROPY_ASYNC_KBD_INTR (0)$' ports/unix/variants/mpconfigvariant_common.h || {
+    log "ports/unix/variants/mpconfigvariant_common.h no longer sets MICROPY_ASYNC_KBD_INTR: check the patch"
+    exit 1; }
 log "building mpy-cross"
 make -s -C mpy-cross -j"$jobs" >&2
 unix_port
