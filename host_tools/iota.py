@@ -45,7 +45,7 @@ ATTRIBUTES = {
         ("backlog", "Number", None), ("backlogDays", "Number", "DAY"), ("logUsed", "Number", "P1"),
         ("logNearlyFull", "Boolean", None), ("dropped", "Number", None), ("resetCause", "Text", None),
         ("firmwareVersion", "Text", None), ("timeSync", "Text", None), ("rssi", "Number", "2N"),
-        ("lastError", "Text", None),
+        ("lastError", "Text", None), ("lastUpdate", "Text", None),
         ("safeMode", "Boolean", None), ("resets", "Number", None)] + UPLINK,  # app/safemode.py
     "air": _air() + UPLINK,  # app/rec_air.py
     "parking": [("status", "Text", None)] + UPLINK,  # app/rec_parking.py

@@ -214,6 +214,8 @@ def test_a_good_update_confirms_and_one_that_cannot_publish_is_rolled_back(broke
         # version (not the app's own 0.1.0). Health that 0.3.0 logged while on trial is
         # delivered with its version (the logging firmware's); the newest says 0.2.0.
         assert [o["firmwareVersion"] for o in health if o["uplink"] == "connected"][-1] == "0.2.0"
+        # and how the last update ended, in every health reading until the next one
+        assert [o.get("lastUpdate") for o in health if o["uplink"] == "connected"][-1] == got[-1][:80]
         assert {o["firmwareVersion"] for o in health} <= {"0.2.0", "0.3.0"}
     finally:
         a.loop_stop()

@@ -3,7 +3,8 @@
 # health.interval seconds and whenever the node's state changes.  During an
 # outage it says how old the backlog is (backlogDays), how much of the log it
 # fills (logUsed, percent) and, from NEARLY_FULL on, that the oldest readings
-# will soon be dropped (logNearlyFull).
+# will soon be dropped (logNearlyFull). lastUpdate: how the last update over the air
+# ended (confirmed, refused, rolled back, and why).
 import gc
 import json
 
@@ -45,8 +46,9 @@ class Health:
             return True
         return False
 
-    def reading(self, t, connected, time_state, last_error):
-        """-> the app.rec_health fields of a reading now."""
+    def reading(self, t, connected, time_state, last_error, last_update=None):
+        """-> the app.rec_health fields of a reading now. last_update: the result of the
+        last update over the air (app.otatrial), kept until the next one."""
         gc.collect()
         facts = self.board.health()
         log = self.log
@@ -54,7 +56,7 @@ class Health:
         return (t, connected, max(0, int(t - self.started)), gc.mem_free(), log.pending,
                 self.backlog_tenths(t), used, used >= NEARLY_FULL, log.dropped,
                 facts.get("reset_cause", "unknown"), self.version, time_state,
-                facts.get("rssi"), last_error)
+                facts.get("rssi"), last_error, last_update)
 
     def backlog_tenths(self, t):
         """Age of the oldest reading not yet delivered, in tenths of a day (0 if none, or

@@ -352,6 +352,7 @@ def start(shell, kind, params):
         if result.startswith("ERROR"):
             busy = False
             link.last_error = "update: " + result
+            shell.last_update = result
             release()
             return
         answer("%s verified; rebooting into it" % result)

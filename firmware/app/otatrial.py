@@ -1,7 +1,7 @@
 # A version installed over the air runs on trial (boot.py: /trial) until it has
 # published: then it confirms itself (removes /trial). If it cannot publish
 # within ota.trial seconds it reboots, and boot.py puts the previous version
-# back, which reports why on cmdexe (`update`) and in health's lastError.
+# back, which reports why on cmdexe (`update`) and in health (lastUpdate, lastError).
 # /ota.json keeps the last update: {"from", "to", "result", "why"}.
 # Imported at boot only when /trial or /ota.json exists.
 import json
@@ -52,6 +52,7 @@ def running_version():
 
 def report(shell, text):
     shell.link.answers.append(("update", text))
+    shell.last_update = text
     if text.startswith("ERROR"):
         shell.link.last_error = "update: " + text
 
@@ -60,6 +61,7 @@ def start(shell):
     """At boot: -> a Trial while this version is on trial, else None. A result not
     reported yet (a rollback) is reported now."""
     st = load() or {}
+    shell.last_update = st.get("result")
     if exists(ROOT + TRIAL):
         return Trial(st, ((shell.cfg.get("ota") or {}).get("trial", TRIAL_S)))
     if st.get("to") and st.get("result") is None:

@@ -5,8 +5,12 @@
 #   u8       CONNECTED, RSSI (an rssi follows), ERROR (a last error follows), NEARLY_FULL
 #   varints  uptime, free heap (/ 16 << 1 | 1 if a multiple of 16: gc blocks), backlog, backlog age in tenths of a day, percent of the
 #            log the backlog fills, dropped, [rssi (zigzag)]
-#   texts    reset cause, firmware version, time sync, [last error] (app.packing.put_text:
-#            the version and errors by their entry in the address book)
+#   texts    reset cause, firmware version, time sync, [last error], [last update]
+#            (app.packing.put_text: the version, errors and update results by their
+#            entry in the address book)
+#   UPDATE (bit 4) and its text came later in version 2: firmware from before them
+#   publishes such a record without lastUpdate (after a rollback it may have to) and
+#   every record it wrote has the bit clear. (A version 3 would be 0x24: a text record.)
 # Version 1 (0x04): no backlog age, fill or NEARLY_FULL; texts inline or WORDS.
 # The firmware version is the logging firmware's: a reading logged before an
 # update is published with the version that took it.
@@ -17,7 +21,7 @@ from app.isotime import iso
 from app.packing import put_s, put_text, put_u, put_when
 
 FORMAT = 0x14
-CONNECTED, RSSI, ERROR, NEARLY_FULL = 1, 2, 4, 8
+CONNECTED, RSSI, ERROR, NEARLY_FULL, UPDATE = 1, 2, 4, 8, 16
 # Frequent texts, one byte each (append only: logged readings refer to them by index).
 WORDS = ("unknown", "other", "power-on", "hard", "watchdog", "deep-sleep", "soft",
          "system", "ntp", "unsynced")
@@ -25,10 +29,11 @@ INTERN_MAX = 48  # longer errors go inline: the book is for texts that repeat
 
 
 def pack_into(buf, off, t, connected, uptime, free, backlog, backlog_tenths, used, nearly_full,
-              dropped, reset_cause, version, time_state, rssi, last_error):
+              dropped, reset_cause, version, time_state, rssi, last_error, last_update=None):
     off = put_when(buf, off, t)
     buf[off] = ((CONNECTED if connected else 0) | (RSSI if rssi is not None else 0)
-                | (ERROR if last_error else 0) | (NEARLY_FULL if nearly_full else 0))
+                | (ERROR if last_error else 0) | (NEARLY_FULL if nearly_full else 0)
+                | (UPDATE if last_update else 0))
     off += 1
     free = (free >> 4) * 2 + 1 if free & 15 == 0 else free * 2
     for v in (uptime, free, backlog, backlog_tenths, used, dropped):
@@ -42,6 +47,8 @@ def pack_into(buf, off, t, connected, uptime, free, backlog, backlog_tenths, use
     if last_error:
         err = last_error[:80]
         off = put_text(buf, off, err, (), book if len(err) <= INTERN_MAX else None)
+    if last_update:  # the same text in every reading until the next update: in the book
+        off = put_text(buf, off, last_update[:80], (), book)
     return off
 
 
@@ -76,4 +83,6 @@ def expand(r, version=2):
         parts.append('"rssi":%d' % rssi)
     if bits & ERROR:
         parts.append('"lastError":%s' % json.dumps(r.text((), book)))
+    if bits & UPDATE:
+        parts.append('"lastUpdate":%s' % json.dumps(r.text((), book)))
     return ("{" + ",".join(parts) + "}").encode()

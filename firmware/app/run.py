@@ -43,6 +43,7 @@ class Shell:
         self.link = Link(cfg, board, self.uplink, self.commands, self.clock, store,
                          on_reconfigure=self.reconfigure)
         self.link.on_update = self.start_update
+        self.last_update = None  # how the last update over the air ended (health: lastUpdate)
         self.trial = start_trial(self)
         h = cfg.get("health") or {}
         self.health = Health(h.get("interval", 300), board, log, board.now())
@@ -87,7 +88,7 @@ class Shell:
             self.reconfigure(self.cfg)
         self.node.poll(t, ms)
         link = self.link
-        state = (link.connected, self.clock.state, link.last_error)
+        state = (link.connected, self.clock.state, link.last_error, self.last_update)
         if self.health.due(t, state):
             self.node.emit(rec_health, self.health_key, self.health.reading(t, *state))
 

@@ -130,3 +130,22 @@ def test_records_of_the_first_compact_layouts_publish_as_that_firmware_published
         assert len(lines) == 11
     finally:
         record.BOOK = book
+
+
+def test_the_last_update_rides_in_health_by_its_book_entry():
+    book = record.BOOK
+    record.BOOK = record.AddressBook()
+    try:
+        fields = (1764460800, True, 3600, 81920, 0, 0, 0, False, 0, "power-on", "0.2.0", "ntp", None, None)
+        why = "ERROR rolled back to 0.2.0: 0.3.0 did not publish within 300 s (link: OSError(113,))"
+        plain = expanded(rec_health, "k/n", fields)
+        told = expanded(rec_health, "k/n", fields + (why,))
+        assert "lastUpdate" not in plain
+        assert told.pop("lastUpdate") == why[:80]  # cut as errors are
+        assert told == plain
+        buf = bytearray(512)
+        a = record.encode(buf, rec_health, "k/n", fields + ("OK 0.3.0 confirmed: it published",))
+        b = record.encode(buf, rec_health, "k/n", fields + ("OK 0.3.0 confirmed: it published",))
+        assert a == b <= record.encode(buf, rec_health, "k/n", fields) + 2  # one varint: its index
+    finally:
+        record.BOOK = book
