@@ -1,5 +1,6 @@
 """A private Mosquitto on a free loopback port, with a generated config."""
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -10,9 +11,23 @@ from . import procs
 
 
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A loopback port free now, below the kernel's ephemeral range: a port from that range
+    (what bind to port 0 gives) can become the source port of some outgoing connection
+    before a slow server (RabbitMQ: seconds) gets to bind it, and the server dies of
+    EADDRINUSE."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            low = int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 32768
+    while True:
+        port = random.randrange(10000, max(low, 10001))
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
 
 
 class Mosquitto(procs.Scratch):

@@ -14,7 +14,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -22,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from host_tools.broker import free_port
 from tests.mqttsub import Subscriber
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,12 +33,6 @@ def walkthrough():
     found = BLOCK.findall((ROOT / "README.md").read_text())
     assert len(found) == 1, "README: one ```sh block after <!-- walkthrough -->"
     return [ln for ln in found[0].splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def fresh_copy(dest):
