@@ -204,7 +204,10 @@ def test_a_good_update_confirms_and_one_that_cannot_publish_is_rolled_back(broke
         broker.start()
         got, health = [], []
         deadline = time.monotonic() + 40
-        while not (got and got[-1].startswith("ERROR") and any(o["uplink"] == "connected" for o in health)) \
+        # Health logged by 0.2.0 before the broker went (lastUpdate: its own confirmation)
+        # arrives with the backlog; wait for one logged after the rollback.
+        while not (got and got[-1].startswith("ERROR") and any(o["uplink"] == "connected" for o in health)
+                   and any(o.get("lastUpdate", "").startswith("ERROR rolled back") for o in health)) \
                 and time.monotonic() < deadline:
             msgs = col.drain(lambda m: m, timeout=0.5)
             got += [json.loads(p)["update"] for t, p, _ in msgs if t == CMDEXE]
@@ -214,8 +217,9 @@ def test_a_good_update_confirms_and_one_that_cannot_publish_is_rolled_back(broke
         # version (not the app's own 0.1.0). Health that 0.3.0 logged while on trial is
         # delivered with its version (the logging firmware's); the newest says 0.2.0.
         assert [o["firmwareVersion"] for o in health if o["uplink"] == "connected"][-1] == "0.2.0"
-        # and how the last update ended, in every health reading until the next one
-        assert [o.get("lastUpdate") for o in health if o["uplink"] == "connected"][-1] == got[-1][:80]
+        # and how the last update ended, in every health reading since (the newest logged:
+        # the highest seq)
+        assert max(health, key=lambda o: o["seq"]).get("lastUpdate") == got[-1][:80]
         assert {o["firmwareVersion"] for o in health} <= {"0.2.0", "0.3.0"}
     finally:
         a.loop_stop()
