@@ -15,6 +15,7 @@ from host_tools import build, deploy, inspect, paths, provision, release
 from host_tools.broker import Mosquitto
 from host_tools.link import Link
 from host_tools.vboard import VirtualBoard
+from tests.test_ota_package import keys  # noqa: F401  (the module-scoped key pair fixture)
 from tests.test_tools_deploy import RELEASED, second_version
 from tests.uplinkhelp import Collector, readings
 
@@ -60,14 +61,6 @@ class Server:
     def close(self):
         self.httpd.shutdown()
         self.httpd.server_close()
-
-
-@pytest.fixture(scope="module")
-def keys(tmp_path_factory):
-    d = tmp_path_factory.mktemp("keys")
-    for n in ("town", "other"):
-        release.keygen(d / n)
-    return {n: release.load_key(d / (n + ".pem")) for n in ("town", "other")}
 
 
 @pytest.fixture(scope="module")
