@@ -7,7 +7,7 @@ can provision:
   "uarts"      {name: {id, baud, tx, rx}}      board.uart(name): "pm" (SDS011/PMS5003,
                9600), "aux" (SPS30 or OPS243 radar, 115200)
   "i2c"        {name: {id, scl, sda, freq}}    BME280, SCD4x, magnetometers, VL53L1X
-  "inputs"     {name: {pin, pull_up, active}}  board.presence(name): loop cards, a Doppler IF
+  "inputs"     {name: {pin, pull_up, active, ring}}  board.presence(name): loop cards (ring: edges, 32), a Doppler IF
   "ultrasonic" {name: {trigger, echo}}         an HC-SR04 / JSN-SR04T
   "sensors"    {sensor: config entry}          what `provision` copies into config.json; a
                DHT22's "data" pin, with "instead_of" where it shares a connector

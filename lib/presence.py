@@ -19,6 +19,13 @@
 from array import array
 from time import ticks_us
 
+# The ring a scheduled handler needs (boards pass it as the size): while a C call holds
+# the VM, edges wait in the scheduler's queue (8 on the ESP32: MICROPY_SCHEDULER_DEPTH),
+# not in the ring; while the VM runs, each lands at once and the sense loop drains the
+# ring every few ms. 31 edges are seconds of a lane's densest traffic without a poll; a
+# hard handler (another port) fills its ring while the VM is held: 128, the default.
+SCHEDULED_RING = 32
+
 
 class EdgeRing:
     """Single-producer (IRQ) single-consumer ring of (ticks_us, level) edges."""

@@ -75,7 +75,8 @@ def node_files(workdir, broker, tls=True, log_sectors=128):
     with open(paths.BOARDS / "unix-sim.json") as f:
         board = json.load(f)
     board["uarts"]["pm"].update(replay=str(paths.DATA / "sds011_capture_54frames.bin"), period_ms=100)
-    board["inputs"] = {"loop%d" % i: {} for i in range(1, 5)}
+    # Loop inputs as on the chip: scheduled handlers, the ESP32 board's ring.
+    board["inputs"] = {"loop%d" % i: {"scheduled": True} for i in range(1, 5)}
     board["log"] = {"file": "smartlog.img", "sectors": log_sectors}
     board["baselines"] = "baselines.json"
     b = {"host": "127.0.0.1", "port": broker.port, "backoff_base": 0.2, "backoff_cap": 1}

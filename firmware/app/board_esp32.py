@@ -70,10 +70,10 @@ class Board:
         1.25's ESP32 port runs its handler scheduled (no hard IRQ, no PCNT, RMT without
         RX): a stamp is late by less than the sense-loop gap around it, which the traffic
         pipeline checks (edges-late, edges-lost; app/traffic.py PresencePair)."""
-        from presence import Presence
+        from presence import SCHEDULED_RING, Presence
         s = self.profile["inputs"][name]
         pull = machine.Pin.PULL_UP if s.get("pull_up") else None
-        return Presence(machine.Pin(s["pin"], machine.Pin.IN, pull), s.get("ring", 128),
+        return Presence(machine.Pin(s["pin"], machine.Pin.IN, pull), s.get("ring", SCHEDULED_RING),
                         s.get("active", 1))
 
     def display(self):

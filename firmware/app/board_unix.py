@@ -236,8 +236,8 @@ class Board:
         if r is None:
             spec = (self.profile.get("inputs") or {}).get(name) or {}
             if spec.get("scheduled"):
-                from presence import Presence
-                r = Presence(SimPin(), spec.get("ring", 128), spec.get("active", 1),
+                from presence import SCHEDULED_RING, Presence
+                r = Presence(SimPin(), spec.get("ring", SCHEDULED_RING), spec.get("active", 1),
                              SimPin.IRQ_RISING | SimPin.IRQ_FALLING)
             else:
                 from presence import EdgeRing
