@@ -61,6 +61,13 @@ class Link:
         self.session = None
         self.broker_index = 0  # which of brokers(cfg["broker"]) this connection tries
         self._next_try = time.ticks_ms()
+        if getattr(board, "cause", None) == "power-on":
+            # Maybe the whole street's power-on (a lighting circuit switched on at dusk, the
+            # power back after a cut): the first connect waits a random part of backoff_base,
+            # as a retry would, so a region that boots together is spread like a reconnect.
+            # A deploy's soft reset, a crash or a wake from deep sleep connects at once.
+            self._next_try = time.ticks_add(self._next_try,
+                                            int(self.backoff.random() * self.backoff.base * 1000))
         self._lost_at = None  # ticks_ms of the first failure since the last connection that held
         self._up_at = None
         self.answers = []  # (command, result) not yet published

@@ -113,14 +113,15 @@ def _one(target, fleet, policy, scenario, rate, down_s, procs, connack_rate, wor
 
 
 def table(results, out=sys.stdout):
-    out.write("%-15s %-8s %-6s %6s %9s %11s %6s %5s %8s %7s %7s %7s\n" % (
+    out.write("%-15s %-8s %-6s %6s %9s %11s %6s %5s %8s %7s %7s %7s %9s\n" % (
         "broker", "scenario", "policy", "nodes", "peak c/s", "recovery s", "lost", "dups", "produced",
-        "cpu s", "rss MB", "steady%"))
+        "cpu s", "rss MB", "steady%", "boot c/s"))
     for r in results:
         rec = "-" if r["recovery_s"] is None else "%.1f" % r["recovery_s"]
-        out.write("%-15s %-8s %-6s %6d %9d %11s %6d %5d %8d %7.1f %7.0f %7.1f\n" % (
+        out.write("%-15s %-8s %-6s %6d %9d %11s %6d %5d %8d %7.1f %7.0f %7.1f %9d\n" % (
             r["target"], r["scenario"], r["policy"], r["nodes"], r["peak_connects_per_s"], rec, r["lost"],
-            r["duplicates"], r["produced"], r["broker_cpu_s"], r["broker_rss_mb"], r["steady_cpu_pct"]))
+            r["duplicates"], r["produced"], r["broker_cpu_s"], r["broker_rss_mb"], r["steady_cpu_pct"],
+            r["boot_peak_connects_per_s"]))
 
 
 def main(args):

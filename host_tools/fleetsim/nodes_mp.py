@@ -35,6 +35,7 @@ console.stream = Quiet()  # hundreds of nodes saying "uplink: ..." would drown t
 class HostBoard:
     """What the link asks of a board; the host's network and clock."""
     NTP_SERVER = None
+    cause = "power-on"  # the region boots together, as after a power cut (run.py: boot peak)
 
     def network_up(self, cfg):
         return True
@@ -107,6 +108,7 @@ class SimNode:
         self.link = Link(cfg, HostBoard(), self.uplink, NoCommands(), SyncedClock())
         if spec["policy"] == "fixed":
             self.link.backoff = FixedInterval(spec.get("fixed_s", 2))
+            self.link._next_try = time.ticks_ms()  # umqtt.robust connects at once after a boot
         self.key = fiware.key(cfg, "air", cfg["device_id"] + "-aq")
         self.next_reading = t0 + random.random() * spec["interval_s"]
         self.row = random.getrandbits(16)

@@ -14,6 +14,8 @@ fleet.<b>.recovery_s             from the broker back (a cluster: from the stop,
 fleet.<b>.lost_readings          logged, acknowledged by the broker, never at the agent
 fleet.<b>.duplicates             readings the agent got twice (same device and seq)
 fleet.<b>.broker_cpu_s, .broker_rss_mb   the broker's processes from the stop on (/proc)
+fleet.<b>.boot_peak_connects_per_s   most CONNECTs in one second while the fleet boots together
+                                 (a region's power back), before the stop; .ratio = ours / baseline
 
 <b> = mosquitto: one Mosquitto with `fleet mosquitto`'s password file and ACL (the agent's
 persistent session counts); rabbitmq: a three-member cluster with `fleet rabbitmq --cluster
@@ -36,7 +38,8 @@ def report(name, runs):
     print("fleet.%s.nodes %d nodes" % (name, runs[0]["nodes"]))
     for key, unit, fmt in (("peak_connects_per_s", "connects/s", "%d"), ("recovery_s", "s", "%.1f"),
                            ("lost_readings", "readings", "%d"), ("duplicates", "readings", "%d"),
-                           ("broker_cpu_s", "s", "%.1f"), ("broker_rss_mb", "MB", "%.0f")):
+                           ("broker_cpu_s", "s", "%.1f"), ("broker_rss_mb", "MB", "%.0f"),
+                           ("boot_peak_connects_per_s", "connects/s", "%d")):
         field = "lost" if key == "lost_readings" else key
         for suffix, r in zip(SUFFIXES, runs):
             value = r[field]
@@ -44,7 +47,7 @@ def report(name, runs):
                 sys.stderr.write("fleet: %s %s: not recovered within the limit\n" % (name, r["policy"]))
                 value = -1
             print(("fleet.%s.%s%s " + fmt + " %s") % (name, key, suffix, value, unit))
-        if key == "peak_connects_per_s" and runs[1][field]:
+        if key in ("peak_connects_per_s", "boot_peak_connects_per_s") and runs[1][field]:
             print("fleet.%s.%s.ratio %.2f x" % (name, key, runs[0][field] / runs[1][field]))
 
 

@@ -90,3 +90,27 @@ def test_refused_connects_leave_no_socket_open():
             pass
         s.close()
     assert len(os.listdir("/proc/self/fd")) - before < 5
+
+
+class PoweredBoard(Board):
+    def __init__(self, cause):
+        self.cause = cause
+
+
+def test_after_a_power_on_the_first_connect_waits_a_random_part_of_backoff_base():
+    # A whole street powers on together (lighting circuit at dusk, power back after a cut):
+    # each node's first connect is drawn in [0, backoff_base), as a retry would be.
+    cfg = {"device_id": "b-3", "apikey": "k",
+           "broker": {"host": "127.0.0.1", "port": 9, "backoff_base": 8, "backoff_cap": 300}}
+    waits = {}
+    for cause, draw in (("power-on", 0.25), ("power-on", 0.75), ("soft", 0.75), ("deep-sleep", 0.75),
+                        ("watchdog", 0.75), (None, 0.75)):
+        now = time.ticks_ms()
+        link = Link(cfg, PoweredBoard(cause), Uplink(cfg, MemLog()), NoCommands(), Clock(),
+                    random=lambda: draw)
+        waits.setdefault(cause, []).append(time.ticks_diff(link._next_try, now))
+        assert link.step() > 0 or cause != "power-on"  # not yet: nothing tried
+        assert link.failures == (0 if cause == "power-on" else 1)
+    assert [abs(w - x) <= 20 for w, x in zip(waits["power-on"], (2000, 6000))] == [True, True], waits
+    for cause in ("soft", "deep-sleep", "watchdog", None):  # one node alone: at once
+        assert abs(waits[cause][0]) <= 20, (cause, waits)
