@@ -30,6 +30,11 @@ class Backoff:
         self.attempt += 1
         return d
 
+    def first(self):
+        """Seconds before the first connect after a power-on: a random part of base, as the
+        first retry would wait, so a region that boots together is spread like a reconnect."""
+        return self.random() * self.base
+
     def reset(self):
         """A connection succeeded."""
         self.attempt = 0

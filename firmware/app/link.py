@@ -47,7 +47,7 @@ def new_session(cfg, index=0):
 
 class Link:
     def __init__(self, cfg, board, uplink, commands, clock, store=None, random=None,
-                 on_reconfigure=None):
+                 on_reconfigure=None, backoff=None):
         self.cfg = cfg
         self.board = board
         self.uplink = uplink
@@ -57,17 +57,16 @@ class Link:
         self.on_reconfigure = on_reconfigure  # (cfg) after a config change or rollback
         self.on_update = None  # (kind, params): `update` or `chunk`, over the air (app.ota)
         b = cfg["broker"]
-        self.backoff = Backoff(b.get("backoff_base", 1), b.get("backoff_cap", 300), random)
+        # backoff: another reconnect policy (the fleet simulator's fixed-interval baseline)
+        self.backoff = backoff or Backoff(b.get("backoff_base", 1), b.get("backoff_cap", 300), random)
         self.session = None
         self.broker_index = 0  # which of brokers(cfg["broker"]) this connection tries
         self._next_try = time.ticks_ms()
         if getattr(board, "cause", None) == "power-on":
             # Maybe the whole street's power-on (a lighting circuit switched on at dusk, the
-            # power back after a cut): the first connect waits a random part of backoff_base,
-            # as a retry would, so a region that boots together is spread like a reconnect.
-            # A deploy's soft reset, a crash or a wake from deep sleep connects at once.
-            self._next_try = time.ticks_add(self._next_try,
-                                            int(self.backoff.random() * self.backoff.base * 1000))
+            # power back after a cut): spread as a reconnect is (Backoff.first). A deploy's
+            # soft reset, a crash or a wake from deep sleep connects at once.
+            self._next_try = time.ticks_add(self._next_try, int(self.backoff.first() * 1000))
         self._lost_at = None  # ticks_ms of the first failure since the last connection that held
         self._up_at = None
         self.answers = []  # (command, result) not yet published

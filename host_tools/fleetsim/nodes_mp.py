@@ -6,7 +6,7 @@
 # `interval_s` (its phase random) until `produce_until` (or the host's stop file),
 # then the process runs until every log is empty, `drain_s` after the stop, or `end`
 # (Unix seconds, the host's clock).
-# Nothing here is deployed: it only swaps the link's reconnect policy when the
+# Nothing here is deployed: it only gives the link another reconnect policy when the
 # spec asks for the fixed-interval baseline.
 # stdout, for the host:
 #   S <t> <connected> <nodes> <pending> <oldest pending logged at, or 0> <failures> <connects> <produced>
@@ -69,6 +69,9 @@ class FixedInterval:
         self.base = self.cap = seconds
         self.attempt = 0
 
+    def first(self):
+        return 0  # umqtt.robust connects at once after a boot
+
     def next(self, away=None):
         self.attempt += 1
         return self.base
@@ -105,10 +108,8 @@ class SimNode:
         self.cfg = cfg
         self.log = TimedLog(spec.get("log_capacity", 20000))
         self.uplink = Uplink(cfg, self.log, window=cfg["broker"].get("window", 8))
-        self.link = Link(cfg, HostBoard(), self.uplink, NoCommands(), SyncedClock())
-        if spec["policy"] == "fixed":
-            self.link.backoff = FixedInterval(spec.get("fixed_s", 2))
-            self.link._next_try = time.ticks_ms()  # umqtt.robust connects at once after a boot
+        fixed = FixedInterval(spec.get("fixed_s", 2)) if spec["policy"] == "fixed" else None
+        self.link = Link(cfg, HostBoard(), self.uplink, NoCommands(), SyncedClock(), backoff=fixed)
         self.key = fiware.key(cfg, "air", cfg["device_id"] + "-aq")
         self.next_reading = t0 + random.random() * spec["interval_s"]
         self.row = random.getrandbits(16)
